@@ -5,13 +5,19 @@
 import { Command, CommanderError } from 'commander';
 import { CrlError } from '../common/errors.js';
 import { registerDataCommands } from './commands/data.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerEvalCommands } from './commands/eval.js';
 
 export function buildProgram(): Command {
   const program = new Command('crl')
     .description('Multimodal causal representation learning: data, training, evaluation, causal graphs')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Before any subcommand exists, so every subcommand inherits it: errors come back to main()
+    // as exceptions instead of process.exit() calls.
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerDemoCommand(program);
   registerDataCommands(program);
   registerEvalCommands(program);
   return program;
@@ -20,8 +26,6 @@ export function buildProgram(): Command {
 /** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 bad input). */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { isDag, latentModality, parentsOf, type Graph } from '../../../../common/graph.js';
+import { column } from '../../../../common/matrix.js';
+import { choleskyInPlace, choleskySolveInPlace, matmul, transpose } from '../../../../common/linalg.js';
+import { Rng } from '../../../../common/random.js';
+import { generateSynthetic } from '../../../../trainer/data/synthetic/generate.js';
+import { drawLatentGraph } from '../../../../trainer/data/synthetic/latent-graph.js';
+import { applyMixing, drawMixing, type MixingMlp } from '../../../../trainer/data/synthetic/mixing.js';
+import { resolveSpec } from '../../../../trainer/data/synthetic/spec.js';
+
+function interEdges(g: Graph): [string, string][] {
+  return g.edges
+    .filter(([a, b]) => latentModality(g.nodes[a]!) !== latentModality(g.nodes[b]!))
+    .map(([a, b]) => [g.nodes[a]!, g.nodes[b]!]);
+}
+
+function corr(x: Float64Array, y: Float64Array): number {
+  const n = x.length;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i]!;
+    my += y[i]!;
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+    syy += (y[i]! - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}
+
+/** Inverts the mixing layer by layer (least squares on the first, rectangular layer). */
+function invertMixing(mlp: MixingMlp, x: Float64Array, n: number): Float64Array {
+  let y = x;
+  for (let li = mlp.layers.length - 1; li >= 0; li--) {
+    const { inDim, outDim, w, b } = mlp.layers[li]!;
+    if (li < mlp.layers.length - 1) y = y.map((v) => (v < 0 ? v / mlp.negativeSlope : v));
+    const centred = new Float64Array(n * outDim);
+    for (let r = 0; r < n; r++)
+      for (let o = 0; o < outDim; o++) centred[r * outDim + o] = y[r * outDim + o]! - b[o]!;
+    const wt = transpose(w, outDim, inDim);
+    const gram = matmul(wt, w, inDim, outDim, inDim);
+    const rhs = transpose(matmul(centred, w, n, outDim, inDim), n, inDim); // inDim x n
+    expect(choleskyInPlace(gram, inDim)).toBe(true);
+    choleskySolveInPlace(gram, inDim, rhs, n);
+    y = transpose(rhs, inDim, n);
+  }
+  return y;
+}
+
+describe('latent graph', () => {
+  it('is a DAG with exactly the requested inter-modal edges, lower to higher modality, covering every modality', () => {
+    for (let seed = 0; seed < 40; seed++) {
+      for (const [latents, count] of [
+        [[2, 2], 1],
+        [[2, 2], 3],
+        [[3, 3], 4],
+        [[2, 2, 2, 2], 6],
+        [[2, 2, 2, 2, 2, 2, 2, 2], 4], // rare valid sets: the covering construction
+        [[1, 1, 1, 1, 1], 3],
+      ] as const) {
+        const g = drawLatentGraph(latents, count, 0.5, new Rng(seed));
+        expect(isDag(g)).toBe(true);
+        const inter = interEdges(g);
+        expect(inter).toHaveLength(count);
+        for (const [a, b] of inter) expect(latentModality(a)!).toBeLessThan(latentModality(b)!);
+        const covered = new Set(inter.flatMap(([a, b]) => [latentModality(a), latentModality(b)]));
+        expect(covered.size).toBe(latents.length);
+      }
+    }
+  });
+
+  it('adds intra-modal edges only when asked', () => {
+    const none = drawLatentGraph([3, 3], 2, 0, new Rng(1));
+    expect(none.edges).toHaveLength(2);
+    const all = drawLatentGraph([3, 3], 2, 1, new Rng(1));
+    expect(all.edges).toHaveLength(2 + 3 + 3);
+  });
+});
+
+describe('generateSynthetic', () => {
+  const spec = resolveSpec('c1', { n: 3000, seed: 5, intraProb: 1 });
+  const ds = generateSynthetic(spec);
+
+  it('has the declared shapes and names', () => {
+    expect(ds.latents.columns).toEqual(['z1_1', 'z1_2', 'z2_1', 'z2_2']);
+    expect(ds.exogenous.columns).toEqual(['eta1_1', 'eta2_1']);
+    expect(ds.noise.columns).toEqual(['eps1_1', 'eps1_2', 'eps2_1', 'eps2_2']);
+    expect(ds.modalities.map((m) => [m.name, m.observations.nRows, m.observations.columns.length])).toEqual([
+      ['m1', 3000, 15],
+      ['m2', 3000, 15],
+    ]);
+    expect(ds.modalities[1]!.latentColumns).toEqual(['z2_1', 'z2_2']);
+  });
+
+  it('makes every edge carry dependence: z_i = f_i(Pa) + eps_i with f_i non-trivial', () => {
+    const parents = parentsOf(ds.graph);
+    parents.forEach((pa, i) => {
+      const c = corr(column(ds.latents, i), column(ds.noise, i));
+      if (pa.length === 0) expect(c).toBeCloseTo(1, 12);
+      else expect(c).toBeLessThan(0.8); // the parents explain a real share of the variance
+    });
+  });
+
+  it('standardises latents and draws exogenous variables independent of them', () => {
+    for (let j = 0; j < ds.latents.columns.length; j++) {
+      const z = column(ds.latents, j);
+      const mean = z.reduce((s, v) => s + v, 0) / z.length;
+      const sd = Math.sqrt(z.reduce((s, v) => s + (v - mean) ** 2, 0) / z.length);
+      expect(Math.abs(mean)).toBeLessThan(1e-12);
+      expect(sd).toBeCloseTo(1, 10);
+      for (let e = 0; e < ds.exogenous.columns.length; e++) {
+        expect(Math.abs(corr(z, column(ds.exogenous, e)))).toBeLessThan(0.06);
+      }
+    }
+  });
+
+  it('keeps the graph and mixing when only n changes', () => {
+    const small = generateSynthetic({ ...spec, n: 200 });
+    expect(small.graph).toEqual(ds.graph);
+    expect(small.modalities.map((m) => m.mixingConditionNumbers)).toEqual(
+      ds.modalities.map((m) => m.mixingConditionNumbers),
+    );
+  });
+
+  it('differs across seeds', () => {
+    const other = generateSynthetic({ ...spec, seed: 6 });
+    expect(Array.from(other.latents.data.slice(0, 10))).not.toEqual(Array.from(ds.latents.data.slice(0, 10)));
+  });
+});
+
+describe('mixing', () => {
+  it('is injective and well conditioned: inverting it layer by layer recovers [z, eta]', () => {
+    const rng = new Rng(9);
+    const mlp = drawMixing(3, 15, { negativeSlope: 0.2, singularValues: [1, 2] }, rng);
+    for (const layer of mlp.layers) expect(layer.conditionNumber).toBeLessThanOrEqual(2);
+    const n = 500;
+    const inputs = new Float64Array(n * 3).map(() => rng.normal());
+    const x = applyMixing(mlp, inputs, n);
+    const back = invertMixing(mlp, x, n);
+    back.forEach((v, i) => expect(v).toBeCloseTo(inputs[i]!, 8));
+  });
+
+  it('is nonlinear: LeakyReLU bends it', () => {
+    const mlp = drawMixing(2, 6, { negativeSlope: 0.2, singularValues: [1, 2] }, new Rng(1));
+    const a = Float64Array.from([1, -1]);
+    const fa = applyMixing(mlp, a, 1);
+    const f2a = applyMixing(
+      mlp,
+      a.map((v) => 2 * v),
+      1,
+    );
+    const f0 = applyMixing(mlp, new Float64Array(2), 1);
+    // An affine map would satisfy f(2a) - f(0) = 2 (f(a) - f(0)).
+    const deviation = fa.reduce((s, v, i) => s + Math.abs(f2a[i]! - f0[i]! - 2 * (v - f0[i]!)), 0);
+    expect(deviation).toBeGreaterThan(1e-3);
+  });
+});
