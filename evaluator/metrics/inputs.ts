@@ -88,6 +88,19 @@ function blocksOf(columns: readonly string[]): Map<number, string[]> | undefined
 }
 
 /** Splits both tables into the blocks of `groups`, validating every name. */
+/**
+ * The per-modality grouping a caller asked for: 'auto' (the default) infers it from `z<m>_<i>`
+ * column names, 'none' turns it off, an explicit grouping is used as given.
+ */
+export function resolveGroups(
+  requested: 'auto' | 'none' | ModalityGroups | undefined,
+  truth: Table,
+  estimate: Table,
+): ModalityGroups | undefined {
+  if (requested === undefined || requested === 'auto') return latentGroups(truth, estimate);
+  return requested === 'none' ? undefined : requested;
+}
+
 export function splitByGroups(
   truth: Table,
   estimate: Table,

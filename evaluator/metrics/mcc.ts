@@ -14,7 +14,7 @@ import type { Table } from '../../common/matrix.js';
 import { linearSumAssignment } from './assignment.js';
 import { correlationMatrix, type CorrelationMethod } from './correlation.js';
 import {
-  latentGroups,
+  resolveGroups,
   requireSameRows,
   splitByGroups,
   type InputLabels,
@@ -75,12 +75,7 @@ export function mcc(truth: Table, estimate: Table, options: MccOptions = {}): Mc
   const labels = options.labels ?? {};
   requireSameRows(truth, estimate, labels);
   const global = mccScore(truth, estimate, method, labels);
-  const groups =
-    options.groups === undefined || options.groups === 'auto'
-      ? latentGroups(truth, estimate)
-      : options.groups === 'none'
-        ? undefined
-        : options.groups;
+  const groups = resolveGroups(options.groups, truth, estimate);
   const result: MccResult = { mcc: global.mcc, method, n_rows: truth.nRows, ...withoutMcc(global) };
   if (groups === undefined) return result;
   const perModality: Record<string, MccScore> = {};

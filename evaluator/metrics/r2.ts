@@ -23,7 +23,7 @@ import type { Table } from '../../common/matrix.js';
 import { Rng } from '../../common/random.js';
 import { fitKernelRidge, predictKernelRidge } from './kernel-ridge.js';
 import {
-  latentGroups,
+  resolveGroups,
   requireFinite,
   requireSameRows,
   splitByGroups,
@@ -124,12 +124,7 @@ export function kernelRidgeR2(truth: Table, estimate: Table, options: R2Options 
     seed,
     per_column: global.per_column,
   };
-  const groups =
-    options.groups === undefined || options.groups === 'auto'
-      ? latentGroups(truth, estimate)
-      : options.groups === 'none'
-        ? undefined
-        : options.groups;
+  const groups = resolveGroups(options.groups, truth, estimate);
   if (groups === undefined) return result;
   const perModality: Record<string, R2Score> = {};
   for (const block of splitByGroups(truth, estimate, groups, labels)) {

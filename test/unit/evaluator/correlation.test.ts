@@ -3,6 +3,7 @@ import { CrlError } from '../../../common/errors.js';
 import { fromColumns, makeTable, type Table } from '../../../common/matrix.js';
 import { Rng } from '../../../common/random.js';
 import { averageRanks, correlationMatrix } from '../../../evaluator/metrics/correlation.js';
+import { naivePearson } from '../../helpers/stats.js';
 
 function randomTable(rng: Rng, prefix: string, n: number, p: number): Table {
   const cols = Array.from({ length: p }, () => Float64Array.from({ length: n }, () => rng.normal()));
@@ -10,28 +11,6 @@ function randomTable(rng: Rng, prefix: string, n: number, p: number): Table {
     cols.map((_, j) => `${prefix}${j}`),
     cols,
   );
-}
-
-/** Textbook Pearson correlation, for reference. */
-function naivePearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  const n = x.length;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i]!;
-    my += y[i]!;
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (x[i]! - mx) * (y[i]! - my);
-    sxx += (x[i]! - mx) ** 2;
-    syy += (y[i]! - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
 }
 
 function col(t: Table, j: number): number[] {

@@ -1,14 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { formatCsv } from '../../../common/csv.js';
 import { fromColumns } from '../../../common/matrix.js';
 import { Rng } from '../../../common/random.js';
+import { runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'crl-eval-cli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('crl-eval-cli-');
 
 function file(name: string, text: string): string {
   const path = join(dir, name);
@@ -17,25 +16,7 @@ function file(name: string, text: string): string {
 }
 
 /** Runs `crl ARGS` in-process, capturing stdout and stderr. */
-async function crl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const capture = (sink: 'out' | 'err') => (chunk: string | Uint8Array) => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    if (sink === 'out') stdout += text;
-    else stderr += text;
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture('out'));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture('err'));
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const crl = (...args: string[]) => runCli(args);
 
 const rng = new Rng('eval-cli');
 const n = 400;

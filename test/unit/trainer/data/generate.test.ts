@@ -7,32 +7,12 @@ import { generateSynthetic } from '../../../../trainer/data/synthetic/generate.j
 import { drawLatentGraph } from '../../../../trainer/data/synthetic/latent-graph.js';
 import { applyMixing, drawMixing, type MixingMlp } from '../../../../trainer/data/synthetic/mixing.js';
 import { resolveSpec } from '../../../../trainer/data/synthetic/spec.js';
+import { naivePearson } from '../../../helpers/stats.js';
 
 function interEdges(g: Graph): [string, string][] {
   return g.edges
     .filter(([a, b]) => latentModality(g.nodes[a]!) !== latentModality(g.nodes[b]!))
     .map(([a, b]) => [g.nodes[a]!, g.nodes[b]!]);
-}
-
-function corr(x: Float64Array, y: Float64Array): number {
-  const n = x.length;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i]!;
-    my += y[i]!;
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (x[i]! - mx) * (y[i]! - my);
-    sxx += (x[i]! - mx) ** 2;
-    syy += (y[i]! - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
 }
 
 /** Inverts the mixing layer by layer (least squares on the first, rectangular layer). */
@@ -102,7 +82,7 @@ describe('generateSynthetic', () => {
   it('makes every edge carry dependence: z_i = f_i(Pa) + eps_i with f_i non-trivial', () => {
     const parents = parentsOf(ds.graph);
     parents.forEach((pa, i) => {
-      const c = corr(column(ds.latents, i), column(ds.noise, i));
+      const c = naivePearson(column(ds.latents, i), column(ds.noise, i));
       if (pa.length === 0) expect(c).toBeCloseTo(1, 12);
       else expect(c).toBeLessThan(0.8); // the parents explain a real share of the variance
     });
@@ -116,7 +96,7 @@ describe('generateSynthetic', () => {
       expect(Math.abs(mean)).toBeLessThan(1e-12);
       expect(sd).toBeCloseTo(1, 10);
       for (let e = 0; e < ds.exogenous.columns.length; e++) {
-        expect(Math.abs(corr(z, column(ds.exogenous, e)))).toBeLessThan(0.06);
+        expect(Math.abs(naivePearson(z, column(ds.exogenous, e)))).toBeLessThan(0.06);
       }
     }
   });
