@@ -8,6 +8,7 @@
 import { fromColumns, type Table } from '../common/matrix.js';
 import { Rng } from '../common/random.js';
 import { kernelRidgeR2, mcc } from '../evaluator/index.js';
+import { timed } from './timing.js';
 
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;
@@ -25,36 +26,11 @@ function latents(seed: string, n: number, p: number): { truth: Table; estimate: 
   return { truth: fromColumns(names('t'), truth), estimate: fromColumns(names('e'), estimate) };
 }
 
-interface Timing {
-  median_ms: number;
-  min_ms: number;
-  max_ms: number;
-  runs: number;
-}
-
-function time<T>(fn: () => T): { timing: Timing; result: T } {
-  let result = fn(); // warm-up: JIT compilation and first-touch allocation
-  const ms: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = performance.now();
-    result = fn();
-    ms.push(performance.now() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  const mid = Math.floor(ms.length / 2);
-  const median = ms.length % 2 === 1 ? ms[mid]! : (ms[mid - 1]! + ms[mid]!) / 2;
-  const round = (x: number) => Math.round(x * 10) / 10;
-  return {
-    timing: { median_ms: round(median), min_ms: round(ms[0]!), max_ms: round(ms.at(-1)!), runs: RUNS },
-    result,
-  };
-}
-
 const big = latents('bench-mcc', 100_000, 40);
-const pearson = time(() => mcc(big.truth, big.estimate));
-const spearman = time(() => mcc(big.truth, big.estimate, { method: 'spearman' }));
+const pearson = timed(RUNS, () => mcc(big.truth, big.estimate));
+const spearman = timed(RUNS, () => mcc(big.truth, big.estimate, { method: 'spearman' }));
 const mid = latents('bench-r2', 10_000, 8);
-const r2 = time(() => kernelRidgeR2(mid.truth, mid.estimate));
+const r2 = timed(RUNS, () => kernelRidgeR2(mid.truth, mid.estimate));
 
 process.stdout.write(
   `${JSON.stringify(

@@ -7,6 +7,7 @@ import { CrlError } from '../common/errors.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvalCommands } from './commands/eval.js';
+import { registerPcCommands } from './commands/pc.js';
 
 export function buildProgram(): Command {
   const program = new Command('crl')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerDataCommands(program);
   registerEvalCommands(program);
+  registerPcCommands(program);
   return program;
 }
 

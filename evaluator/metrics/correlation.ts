@@ -45,7 +45,8 @@ export function correlationMatrix(a: Table, b: Table, options: CorrelationOption
     throw invalidArgument(`correlation needs at least 2 rows, got ${a.nRows}`, { file: labels.a });
   const n = a.nRows;
   const ca = centredColumns(a, method, labels.a);
-  const cb = centredColumns(b, method, labels.b);
+  // The correlation matrix of one table with itself (Fisher-z's input) centres it once.
+  const cb = b === a ? ca : centredColumns(b, method, labels.b);
   const data = crossDot(ca.cols, cb.cols, n);
   const pb = b.columns.length;
   for (let i = 0; i < a.columns.length; i++) {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNumericCsv } from '../../common/csv.js';
+import { latentModality, parseGraph } from '../../common/graph.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -25,6 +26,21 @@ describe('crl demo (the main job)', () => {
     expect(latents.columns).toEqual(['z1_1', 'z1_2', 'z2_1', 'z2_2']);
     expect(latents.nRows).toBe(1500);
     expect(existsSync(join(out, 'data', 'dataset.json'))).toBe(true);
+    // The graph PC found among the estimated latents, scored against the truth after matching.
+    const graph = parseGraph(JSON.parse(readFileSync(join(out, 'graph.json'), 'utf8')));
+    expect(graph.nodes).toEqual(latents.columns);
+    for (const [a, b, mark] of graph.edges) {
+      // Modality order is background knowledge: no edge points from a later to an earlier modality.
+      if (mark === '-->')
+        expect(latentModality(graph.nodes[a]!)!).toBeLessThanOrEqual(latentModality(graph.nodes[b]!)!);
+    }
+    expect(saved.shd).toBe(
+      saved.graph_differences.missing.length +
+        saved.graph_differences.extra.length +
+        saved.graph_differences.reversed.length +
+        saved.graph_differences.misoriented.length,
+    );
+    expect(readFileSync(join(out, 'graph.svg'), 'utf8')).toMatch(/<svg[\s\S]*z1_1[\s\S]*<\/svg>/);
   });
 
   it('replaces its own previous run but refuses any other directory', async () => {

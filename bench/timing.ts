@@ -1,0 +1,25 @@
+/** Shared timing for the benchmarks: one warm-up, then `runs` timed runs summarised by their median. */
+export interface Timing {
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+  runs: number;
+}
+
+export function timed<T>(runs: number, fn: () => T): { timing: Timing; result: T } {
+  let result = fn(); // warm-up: JIT compilation and first-touch allocation
+  const ms: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    result = fn();
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  const mid = Math.floor(ms.length / 2);
+  const median = ms.length % 2 === 1 ? ms[mid]! : (ms[mid - 1]! + ms[mid]!) / 2;
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    timing: { median_ms: round(median), min_ms: round(ms[0]!), max_ms: round(ms.at(-1)!), runs },
+    result,
+  };
+}

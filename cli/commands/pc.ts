@@ -1,0 +1,221 @@
+/** `crl pc`: the PC algorithm on the columns of a CSV, writing the CPDAG as JSON, DOT and SVG. */
+import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { readNumericCsv } from '../../common/csv.js';
+import { invalidArgument } from '../../common/errors.js';
+import { formatGraph, isDag, readGraph, type Graph } from '../../common/graph.js';
+import { CI_TEST_KINDS, createCiTest, type CiTestKind } from '../../evaluator/ci/index.js';
+import { renderSvg, toDot } from '../../evaluator/export/index.js';
+import { shd } from '../../evaluator/metrics/index.js';
+import {
+  bootstrapPc,
+  COLLIDER_RULES,
+  cpdagOfDag,
+  pc,
+  PC_DEFAULTS,
+  priorityFromCausalLearn,
+  readBackground,
+  resolvePcOptions,
+  type BootstrapResult,
+  type ColliderRule,
+  type PcOptions,
+} from '../../evaluator/pc/index.js';
+import { booleanFlag, choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
+
+interface PcFlags {
+  data: string;
+  out: string;
+  alpha: number;
+  test: CiTestKind;
+  stable: boolean;
+  ucRule: ColliderRule;
+  ucPriority?: number;
+  maxK?: number;
+  background?: string;
+  bootstrap?: number;
+  seed: number;
+  truth?: string;
+  dot?: string;
+  svg?: string;
+}
+
+/** Adds `crl pc` to the program. */
+export function registerPcCommands(program: Command): void {
+  program
+    .command('pc')
+    .description("PC causal discovery on a CSV's columns; writes the CPDAG (node names = CSV header)")
+    .requiredOption('--data <csv>', 'numeric CSV with a header row; one variable per column')
+    .requiredOption('--out <json>', 'output graph JSON ("---" = undirected CPDAG edge)')
+    .option(
+      '--alpha <a>',
+      'significance level; independent when p > alpha',
+      numberFlag('--alpha', { min: 0, max: 1, exclusiveMin: true }),
+      PC_DEFAULTS.alpha,
+    )
+    .option('--test <t>', CI_TEST_KINDS.join(' or '), choiceFlag('--test', CI_TEST_KINDS), PC_DEFAULTS.test)
+    .option(
+      '--stable <bool>',
+      'order-independent skeleton search',
+      booleanFlag('--stable'),
+      PC_DEFAULTS.stable,
+    )
+    .option(
+      '--uc-rule <r>',
+      COLLIDER_RULES.join(', '),
+      choiceFlag('--uc-rule', COLLIDER_RULES),
+      PC_DEFAULTS.ucRule,
+    )
+    .option(
+      '--uc-priority <n>',
+      "collider conflicts, causal-learn's codes: 0 overwrite, 1 bidirected, 2 existing (default), " +
+        "3 stronger, 4 stronger*, -1 the rule's own default",
+      integerFlag('--uc-priority', { min: -1, max: 4 }),
+    )
+    .option('--max-k <k>', 'largest conditioning set (default: no limit)', integerFlag('--max-k', { min: 0 }))
+    .option('--background <json>', 'background knowledge: forbidden / required edges, tiers')
+    .option(
+      '--bootstrap <B>',
+      'also run PC on B row resamples; edge frequencies go to the output',
+      integerFlag('--bootstrap', { min: 1 }),
+    )
+    .option('--seed <s>', 'seed of the bootstrap resampling', integerFlag('--seed', { min: 0 }), 0)
+    .option('--truth <json>', 'true graph (node names as the CSV header): prints the SHD')
+    .option('--dot <file>', 'also write Graphviz DOT')
+    .option('--svg <file>', 'also write an SVG drawing (nodes coloured by modality)')
+    .action(async (flags: PcFlags) => {
+      await runPc(flags);
+    });
+}
+
+async function runPc(flags: PcFlags): Promise<void> {
+  const table = readNumericCsv(flags.data);
+  const names = table.columns;
+  const options: PcOptions = {
+    alpha: flags.alpha,
+    stable: flags.stable,
+    ucRule: flags.ucRule,
+    ...(flags.ucPriority !== undefined
+      ? { ucPriority: priorityFromCausalLearn(flags.ucPriority) ?? 'rule-default' }
+      : {}),
+    ...(flags.maxK !== undefined ? { maxK: flags.maxK } : {}),
+    ...(flags.background !== undefined ? { background: readBackground(flags.background, names) } : {}),
+  };
+  const resolved = resolvePcOptions(options);
+  const truth = flags.truth !== undefined ? readGraph(flags.truth) : undefined;
+
+  const started = performance.now();
+  const result = pc(createCiTest(flags.test, table), options);
+  const seconds = (performance.now() - started) / 1000;
+
+  let boot: (BootstrapResult & { seconds: number }) | undefined;
+  if (flags.bootstrap !== undefined) {
+    const t0 = performance.now();
+    const r = bootstrapPc(table, {
+      ...options,
+      test: flags.test,
+      resamples: flags.bootstrap,
+      seed: flags.seed,
+    });
+    boot = { ...r, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  const provenance = {
+    test: flags.test,
+    alpha: resolved.alpha,
+    stable: resolved.stable,
+    uc_rule: resolved.ucRule,
+    uc_priority: resolved.ucPriority,
+    max_k: Number.isFinite(resolved.maxK) ? resolved.maxK : null,
+    ci_tests: result.ciTests,
+    rows: table.nRows,
+    data: basename(flags.data),
+  };
+  const graph = result.graph.toGraph(names, {
+    pc: provenance,
+    ...(boot
+      ? {
+          bootstrap: {
+            resamples: boot.resamples,
+            completed: boot.completed,
+            seed: boot.seed,
+            edges: boot.edges,
+          },
+        }
+      : {}),
+  });
+
+  // Score and render everything before writing anything, so a failure leaves no partial set of outputs.
+  const score = truth ? scoreAgainst(truth, graph, flags.truth as string) : undefined;
+  const outputs: [string, string][] = [[flags.out, formatGraph(graph)]];
+  const dot =
+    flags.dot !== undefined || flags.svg !== undefined
+      ? toDot(graph, boot ? { frequencies: boot.edges } : {})
+      : '';
+  if (flags.dot !== undefined) outputs.push([flags.dot, dot]);
+  if (flags.svg !== undefined) outputs.push([flags.svg, await renderSvg(dot)]);
+  for (const [path, text] of outputs) writeAtomically(path, text);
+
+  const edges = graph.edges;
+  printJson({
+    out: flags.out,
+    nodes: names.length,
+    edges: edges.length + result.graph.bidirectedPairs().length,
+    directed: edges.filter((e) => e[2] === '-->').length,
+    undirected: edges.filter((e) => e[2] === '---').length,
+    bidirected: result.graph.bidirectedPairs().length,
+    depth: result.depth,
+    seconds: round(seconds),
+    ...provenance,
+    ...(score ? { shd: score } : {}),
+    ...(boot
+      ? { bootstrap: { resamples: boot.resamples, completed: boot.completed, seconds: round(boot.seconds) } }
+      : {}),
+    ...(flags.dot !== undefined ? { dot: flags.dot } : {}),
+    ...(flags.svg !== undefined ? { svg: flags.svg } : {}),
+  });
+}
+
+/** SHD against the truth as given and, when the truth is a DAG, against its CPDAG (what PC can recover). */
+function scoreAgainst(truth: Graph, estimate: Graph, file: string): Record<string, unknown> {
+  const labels = { truth: file, estimate: 'PC output' };
+  const asGiven = shd(truth, estimate, { labels });
+  const out: Record<string, unknown> = {
+    shd: asGiven.shd,
+    shd_cdt: asGiven.shd_cdt,
+    shd_skeleton: asGiven.shd_skeleton,
+    missing: asGiven.missing,
+    extra: asGiven.extra,
+    reversed: asGiven.reversed,
+    misoriented: asGiven.misoriented,
+  };
+  if (isDag(truth)) {
+    const vsCpdag = shd(cpdagOfDag(truth), estimate, { labels });
+    out['shd_vs_truth_cpdag'] = vsCpdag.shd;
+    out['shd_cdt_vs_truth_cpdag'] = vsCpdag.shd_cdt;
+  }
+  return out;
+}
+
+/** Writes via a temporary file in the same directory and a rename: readers never see half a file. */
+function writeAtomically(path: string, text: string): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw invalidArgument(`cannot create directory: ${(err as Error).message}`, { file: path }, err);
+  }
+  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw invalidArgument(`cannot write output: ${(err as Error).message}`, { file: path }, err);
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
