@@ -48,6 +48,20 @@ describe('correlationMatrix', () => {
     expect(c.data[0]).toBeCloseTo(1, 14);
   });
 
+  it('computes a table against itself as a symmetric matrix equal to the textbook formula', () => {
+    const rng = new Rng('self');
+    for (const p of [1, 2, 5, 7, 9]) {
+      const t = randomTable(rng, 'v', 2500, p);
+      const { data } = correlationMatrix(t, t);
+      for (let i = 0; i < p; i++) {
+        for (let j = 0; j < p; j++) {
+          expect(data[i * p + j]).toBe(data[j * p + i]);
+          expect(data[i * p + j]).toBeCloseTo(naivePearson(col(t, i), col(t, j)), 12);
+        }
+      }
+    }
+  });
+
   it('is invariant to affine maps, keeping precision under a large offset', () => {
     const rng = new Rng('corr-affine');
     const a = randomTable(rng, 'a', 5000, 2);
