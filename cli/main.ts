@@ -8,6 +8,7 @@ import { registerDataCommands } from './commands/data.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvalCommands } from './commands/eval.js';
 import { registerPcCommands } from './commands/pc.js';
+import { registerTrainCommand } from './commands/train.js';
 
 export function buildProgram(): Command {
   const program = new Command('crl')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerEvalCommands(program);
   registerPcCommands(program);
+  registerTrainCommand(program);
   return program;
 }
 

@@ -1,0 +1,415 @@
+/**
+ * `crl train`: trains the causal multimodal model on a dataset directory or a synthetic preset and
+ * writes a run directory: latents.csv, graph.json, curve.csv, checkpoint/ and, last, result.json.
+ * The whole directory is staged and renamed into place, so a failed run leaves nothing that looks
+ * complete. This module is the composition root: it joins the trainer and the evaluator.
+ */
+import type { Command } from 'commander';
+import { formatCsv } from '../../common/csv.js';
+import { CrlError, invalidArgument } from '../../common/errors.js';
+import { formatGraph, latentModality, type Graph } from '../../common/graph.js';
+import { makeTable, selectColumns, type Table } from '../../common/matrix.js';
+import { StagedDirectory, writeDirectoryAtomically } from '../../common/output-dir.js';
+import { kernelRidgeR2, matchingToRelabel, mcc, shd } from '../../evaluator/index.js';
+import { BACKEND_CHOICES, selectBackend } from '../../trainer/backend/index.js';
+import { loadDataset, loadTruth } from '../../trainer/data/dataset.js';
+import { generateSynthetic } from '../../trainer/data/synthetic/generate.js';
+import { PRESETS, resolveSpec } from '../../trainer/data/synthetic/spec.js';
+import { CrlModel, modelConfig, type ModalitySpec, type ModelConfig } from '../../trainer/model/index.js';
+import {
+  DEFAULT_TRAIN,
+  prepareTrainingData,
+  progressReporter,
+  readCheckpoint,
+  restoreCheckpoint,
+  serializeCheckpoint,
+  Trainer,
+  type CurveRow,
+  type ModalityTable,
+  type TrainOptions,
+} from '../../trainer/training/index.js';
+import { choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
+
+export interface TrainRunOptions {
+  data?: string;
+  preset?: string;
+  /** Rows of a generated preset (default: the generator's). */
+  n?: number;
+  /** Seeds the synthetic data (for a preset) and the training. */
+  seed: number;
+  out: string;
+  force?: boolean;
+  steps?: number;
+  batch?: number;
+  lr?: number;
+  evalEvery?: number;
+  patience?: number;
+  spWarmup?: number;
+  backend?: string;
+  alphaInd?: number;
+  alphaSp?: number;
+  alphaRecon?: number;
+  encoder?: 'stochastic' | 'deterministic';
+  kl?: 'sample' | 'aggregate';
+  gate?: 'concrete' | 'sigmoid';
+  intraModal?: boolean;
+  hidden?: number;
+  /** A checkpoint directory to continue from (same architecture). */
+  resume?: string;
+  /** Where progress goes (default stderr). */
+  progress?: { write(chunk: string): unknown; isTTY?: boolean };
+}
+
+export interface TrainResult {
+  mcc: number | null;
+  mcc_per_modality: Record<string, number> | null;
+  r2: number | null;
+  shd: number | null;
+  shd_cdt: number | null;
+  steps: number;
+  stopped_early: boolean;
+  wall_s: number;
+  steps_per_s: number;
+  backend: string;
+  seed: number;
+  data: { source: string; n: number; modalities: ModalitySpec[] };
+  hyperparameters: { model: Omit<ModelConfig, 'modalities'>; training: TrainOptions };
+  edges: number;
+  final: CurveRow | null;
+}
+
+interface Loaded {
+  source: string;
+  tables: ModalityTable[];
+  specs: ModalitySpec[];
+  truth: { latents: Table; graph: Graph } | undefined;
+}
+
+function loadInput(o: TrainRunOptions): Loaded {
+  if ((o.data === undefined) === (o.preset === undefined)) {
+    throw invalidArgument('give exactly one of --data DIR and --preset NAME', { field: '--data' });
+  }
+  if (o.preset !== undefined) {
+    const spec = resolveSpec(o.preset, { seed: o.seed, ...(o.n === undefined ? {} : { n: o.n }) });
+    const ds = generateSynthetic(spec);
+    return {
+      source: `preset:${o.preset}`,
+      tables: ds.modalities.map((m) => ({ name: m.name, observations: m.observations })),
+      specs: ds.modalities.map((m, i) => ({
+        name: m.name,
+        kind: 'tabular',
+        dims: spec.dims[i] as number,
+        latents: spec.latents[i] as number,
+        exogenous: spec.exogenous[i] as number,
+      })),
+      truth: { latents: ds.latents, graph: ds.graph },
+    };
+  }
+  const dir = o.data as string;
+  if (o.n !== undefined) throw invalidArgument('--n applies to --preset only', { field: '--n' });
+  const ds = loadDataset(dir);
+  const specs = ds.modalities.map((m, i): ModalitySpec => {
+    const latents = m.manifest.latents ?? m.manifest.truth?.latents.length;
+    if (latents === undefined) {
+      throw invalidArgument('has no latent size: set "latents" in dataset.json', {
+        file: dir,
+        field: `modalities[${i}].latents`,
+      });
+    }
+    const truthK = m.manifest.truth?.latents.length;
+    if (truthK !== undefined && truthK !== latents) {
+      throw invalidArgument(
+        `latents = ${latents} does not fit the ${truthK} truth latents listed for modality ${m.manifest.name}`,
+        { file: dir, field: `modalities[${i}].latents` },
+      );
+    }
+    if (latents > m.manifest.dims) {
+      throw invalidArgument(`latents = ${latents} exceeds dims = ${m.manifest.dims}`, {
+        file: dir,
+        field: `modalities[${i}].latents`,
+      });
+    }
+    return {
+      name: m.manifest.name,
+      kind: m.manifest.kind,
+      dims: m.manifest.dims,
+      latents,
+      exogenous: m.manifest.exogenous ?? m.manifest.truth?.exogenous.length ?? 0,
+    };
+  });
+  const truth = loadTruth(dir, ds.manifest);
+  if (truth !== undefined) {
+    const want = specs.flatMap((s, m) => Array.from({ length: s.latents }, (_, i) => `z${m + 1}_${i + 1}`));
+    const missing = want.filter((c) => !truth.latents.columns.includes(c));
+    if (missing.length > 0) {
+      throw invalidArgument(
+        `the truth latents lack ${missing.join(', ')}: the latent sizes do not fit the manifest`,
+        { file: dir, field: 'modalities[].latents' },
+      );
+    }
+  }
+  return {
+    source: dir,
+    tables: ds.modalities.map((m) => ({
+      name: m.manifest.name,
+      observations: m.observations,
+      file: m.manifest.path,
+    })),
+    specs,
+    truth,
+  };
+}
+
+/** Inter-modal edges only (intra-modal edges are not scored). */
+function interModal(graph: Graph): Graph {
+  const mod = graph.nodes.map((n) => latentModality(n));
+  return {
+    nodes: graph.nodes,
+    edges: graph.edges.filter(([a, b]) => mod[a] === undefined || mod[a] !== mod[b]),
+  };
+}
+
+/** Trains and writes the run directory; returns what result.json holds. */
+export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
+  const input = loadInput(o);
+  const backend = await selectBackend(o.backend ?? 'auto');
+  const data = prepareTrainingData(input.tables);
+  const config = modelConfig(input.specs, {
+    stochastic: (o.encoder ?? 'stochastic') === 'stochastic',
+    ...(o.kl === undefined ? {} : { indEstimator: o.kl }),
+    ...(o.hidden === undefined ? {} : { hidden: o.hidden }),
+    gate: {
+      ...(o.gate === undefined ? {} : { kind: o.gate }),
+      ...(o.intraModal === undefined ? {} : { intraModal: o.intraModal }),
+    },
+    alpha: {
+      ...(o.alphaInd === undefined ? {} : { ind: o.alphaInd }),
+      ...(o.alphaSp === undefined ? {} : { sp: o.alphaSp }),
+      ...(o.alphaRecon === undefined ? {} : { recon: o.alphaRecon }),
+    },
+  });
+  const options: TrainOptions = {
+    ...DEFAULT_TRAIN,
+    seed: o.seed,
+    ...(o.steps === undefined ? {} : { steps: o.steps }),
+    ...(o.batch === undefined ? {} : { batchSize: o.batch }),
+    ...(o.lr === undefined ? {} : { lr: o.lr }),
+    ...(o.evalEvery === undefined ? {} : { evalEvery: o.evalEvery }),
+    ...(o.patience === undefined ? {} : { patience: o.patience }),
+    ...(o.spWarmup === undefined ? {} : { sparsityWarmup: o.spWarmup }),
+  };
+  // Refuse an existing run directory before spending the training time.
+  StagedDirectory.open(o.out, { overwrite: o.force ?? false, flag: '--out' }).abort();
+  return trainAndWrite(o, input, backend.name, config, options, data);
+}
+
+async function trainAndWrite(
+  o: TrainRunOptions,
+  input: Loaded,
+  backend: string,
+  config: ModelConfig,
+  options: TrainOptions,
+  data: ReturnType<typeof prepareTrainingData>,
+): Promise<TrainResult> {
+  const model = new CrlModel(config, o.seed);
+  const trainer = new Trainer(model, data, options);
+  try {
+    if (o.resume !== undefined) restoreCheckpoint(trainer, readCheckpoint(o.resume), `--resume ${o.resume}`);
+    const reporter = progressReporter(o.progress ?? process.stderr, options.steps);
+    const summary = trainer.run((row) => reporter.onEval(row));
+    reporter.done();
+
+    const d = model.layout.d;
+    const values = trainer.latents();
+    const est = makeTable(model.layout.names, data.n, Float64Array.from(values));
+    const graph = model.graph();
+    if (est.data.length !== data.n * d) throw new CrlError('INTERNAL', 'latent table size mismatch');
+
+    let scores: Pick<TrainResult, 'mcc' | 'mcc_per_modality' | 'r2' | 'shd' | 'shd_cdt'> = {
+      mcc: null,
+      mcc_per_modality: null,
+      r2: null,
+      shd: null,
+      shd_cdt: null,
+    };
+    if (input.truth !== undefined) {
+      const truthCols = model.layout.names.map((c) => input.truth?.latents.columns.indexOf(c) ?? -1);
+      const truthLatents = selectColumns(input.truth.latents, truthCols);
+      const m = mcc(truthLatents, est);
+      const perModality = m.per_modality ?? {};
+      // Estimated latents of modality m only stand for true latents of modality m: relabel by the
+      // per-modality matchings (the global one when there are no blocks).
+      const matching = Object.keys(perModality).length
+        ? Object.values(perModality).flatMap((s) => s.matching)
+        : m.matching;
+      const relabel = matchingToRelabel(matching);
+      const truthGraph = interModal(input.truth.graph);
+      const s = shd({ nodes: truthGraph.nodes, edges: truthGraph.edges }, interModal(graph), { relabel });
+      const r2 = kernelRidgeR2(truthLatents, est);
+      scores = {
+        mcc: m.mcc,
+        mcc_per_modality: Object.fromEntries(Object.entries(perModality).map(([k, v]) => [k, v.mcc])),
+        r2: r2.r2,
+        shd: s.shd_directed,
+        shd_cdt: s.shd_cdt,
+      };
+    }
+    const { modalities: _m, ...modelHyper } = config;
+    const result: TrainResult = {
+      ...scores,
+      steps: summary.steps,
+      stopped_early: summary.stoppedEarly,
+      wall_s: summary.wallS,
+      steps_per_s: summary.stepsPerSecond,
+      backend,
+      seed: o.seed,
+      data: { source: input.source, n: data.n, modalities: config.modalities },
+      hyperparameters: { model: modelHyper, training: options },
+      edges: graph.edges.length,
+      final: summary.curve.at(-1) ?? null,
+    };
+    const ckpt = serializeCheckpoint(trainer);
+    writeDirectoryAtomically(o.out, { overwrite: o.force ?? false, flag: '--out' }, (dir) => {
+      dir.write('latents.csv', formatCsv(est));
+      dir.write('graph.json', formatGraph(graph));
+      dir.write('curve.csv', curveCsv(summary.curve));
+      dir.write('checkpoint/manifest.json', ckpt.manifest);
+      dir.write('checkpoint/weights.bin', ckpt.weights);
+      dir.write('result.json', `${JSON.stringify(result, null, 2)}\n`);
+    });
+    return result;
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}
+
+const CURVE_COLUMNS: (keyof CurveRow)[] = [
+  'step',
+  'lr',
+  'train_total',
+  'train_ind',
+  'train_sp',
+  'train_recon',
+  'val_total',
+  'val_ind',
+  'val_sp',
+  'val_recon',
+  'edges',
+  'wall_s',
+];
+
+function curveCsv(curve: readonly CurveRow[]): string {
+  const data = new Float64Array(curve.length * CURVE_COLUMNS.length);
+  curve.forEach((row, r) => CURVE_COLUMNS.forEach((c, j) => (data[r * CURVE_COLUMNS.length + j] = row[c])));
+  return formatCsv(makeTable(CURVE_COLUMNS, curve.length, data));
+}
+
+interface TrainFlags {
+  data?: string;
+  preset?: string;
+  n?: number;
+  seed: number;
+  out: string;
+  steps?: number;
+  batch?: number;
+  lr?: number;
+  evalEvery?: number;
+  patience?: number;
+  spWarmup?: number;
+  backend: string;
+  alphaInd?: number;
+  alphaSp?: number;
+  alphaRecon?: number;
+  encoder: 'stochastic' | 'deterministic';
+  kl: 'sample' | 'aggregate';
+  gate: 'concrete' | 'sigmoid';
+  intraModal?: boolean;
+  hidden?: number;
+  resume?: string;
+  force?: boolean;
+}
+
+export function registerTrainCommand(program: Command): void {
+  const nonNegative = (flag: string) => numberFlag(flag, { min: 0 });
+  program
+    .command('train')
+    .description(
+      'train the causal multimodal model; writes latents.csv, graph.json, curve.csv, checkpoint/, result.json',
+    )
+    .option('--data <dir>', 'dataset directory (dataset.json)')
+    .option('--preset <name>', `synthetic preset, generated in memory: ${Object.keys(PRESETS).join(', ')}`)
+    .option('--n <rows>', 'rows of the generated preset', integerFlag('--n', { min: 10 }))
+    .option(
+      '--seed <s>',
+      'seed of the training (and of the preset data)',
+      integerFlag('--seed', { min: 0 }),
+      0,
+    )
+    .requiredOption('--out <dir>', 'run directory')
+    .option(
+      '--steps <n>',
+      `maximum optimizer steps (default ${DEFAULT_TRAIN.steps})`,
+      integerFlag('--steps', { min: 1 }),
+    )
+    .option(
+      '--batch <b>',
+      `batch size (default ${DEFAULT_TRAIN.batchSize})`,
+      integerFlag('--batch', { min: 1 }),
+    )
+    .option(
+      '--lr <x>',
+      `learning rate (default ${DEFAULT_TRAIN.lr})`,
+      numberFlag('--lr', { min: 0, exclusiveMin: true }),
+    )
+    .option(
+      '--eval-every <n>',
+      `steps between evaluations (default ${DEFAULT_TRAIN.evalEvery})`,
+      integerFlag('--eval-every', { min: 1 }),
+    )
+    .option(
+      '--patience <n>',
+      `early stopping after n evaluations without improvement, 0 never (default ${DEFAULT_TRAIN.patience})`,
+      integerFlag('--patience', { min: 0 }),
+    )
+    .option(
+      '--sp-warmup <f>',
+      'fraction of the steps over which alpha_Sp ramps up from 0 (default 0)',
+      numberFlag('--sp-warmup', { min: 0, max: 1 }),
+    )
+    .option(
+      '--backend <b>',
+      `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')}`,
+      choiceFlag('--backend', BACKEND_CHOICES),
+      'auto',
+    )
+    .option('--alpha-ind <x>', 'weight of L_Ind (default 0.1)', nonNegative('--alpha-ind'))
+    .option('--alpha-sp <x>', 'weight of L_Sp (default 0.01)', nonNegative('--alpha-sp'))
+    .option('--alpha-recon <x>', 'weight of L_Recon (default 1)', nonNegative('--alpha-recon'))
+    .option(
+      '--encoder <kind>',
+      'stochastic (VAE, bounded L_Ind) or deterministic',
+      choiceFlag('--encoder', ['stochastic', 'deterministic'] as const),
+      'stochastic',
+    )
+    .option(
+      '--kl <estimator>',
+      'L_Ind with the stochastic encoder: sample (per-sample KL) or aggregate (minibatch KL of the aggregate posterior)',
+      choiceFlag('--kl', ['sample', 'aggregate'] as const),
+      'aggregate',
+    )
+    .option(
+      '--gate <kind>',
+      'adjacency gate: concrete or sigmoid',
+      choiceFlag('--gate', ['concrete', 'sigmoid'] as const),
+      'concrete',
+    )
+    .option('--intra-modal', 'allow edges inside a modality')
+    .option('--hidden <h>', 'encoder/decoder width (default 64)', integerFlag('--hidden', { min: 1 }))
+    .option('--resume <dir>', 'continue from a checkpoint directory (same architecture)')
+    .option('--force', 'replace an existing run directory')
+    .action(async (flags: TrainFlags) => {
+      const result = await runTraining({ ...flags });
+      printJson(result);
+    });
+}

@@ -1,0 +1,98 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readNumericCsv } from '../../common/csv.js';
+import { readGraph } from '../../common/graph.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('crl train', () => {
+  const root = tempDir();
+  const small = ['--n', '300', '--steps', '20', '--batch', '64', '--eval-every', '10', '--backend', 'wasm'];
+
+  it('trains on a preset and writes the run directory, result.json last', async () => {
+    const out = join(root, 'run');
+    const r = await runCli(['train', '--preset', 'c1', '--seed', '2', '--out', out, ...small]);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(JSON.parse(r.stdout).mcc).toBe(result.mcc);
+    for (const key of ['mcc', 'r2', 'shd', 'shd_cdt', 'wall_s']) expect(typeof result[key]).toBe('number');
+    expect(Object.keys(result.mcc_per_modality)).toEqual(['1', '2']);
+    expect(result).toMatchObject({ steps: 20, backend: 'wasm', seed: 2 });
+    expect(result.hyperparameters.model.alpha).toEqual({ ind: 0.1, sp: 0.01, recon: 1, intraSp: 1 });
+    const latents = readNumericCsv(join(out, 'latents.csv'));
+    expect(latents.columns).toEqual(['z1_1', 'z1_2', 'z2_1', 'z2_2']);
+    expect(latents.nRows).toBe(300);
+    expect(readGraph(join(out, 'graph.json')).nodes).toEqual(latents.columns);
+    expect(readNumericCsv(join(out, 'curve.csv')).nRows).toBe(2);
+    expect(existsSync(join(out, 'checkpoint', 'manifest.json'))).toBe(true);
+    // JSON lines progress on a non-TTY stderr.
+    const lines = r.stderr.trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ event: 'eval', step: 10 });
+  });
+
+  it('resumes from its checkpoint and refuses one of another architecture', async () => {
+    const ckpt = join(root, 'run', 'checkpoint');
+    const more = await runCli([
+      'train',
+      '--preset',
+      'c1',
+      '--seed',
+      '2',
+      '--out',
+      join(root, 'resumed'),
+      ...small,
+      '--steps',
+      '30',
+      '--resume',
+      ckpt,
+    ]);
+    expect(more.code, more.stderr).toBe(0);
+    expect(JSON.parse(more.stdout).steps).toBe(30);
+    const other = await runCli([
+      'train',
+      '--preset',
+      'c1',
+      '--seed',
+      '2',
+      '--out',
+      join(root, 'other'),
+      ...small,
+      '--hidden',
+      '8',
+      '--resume',
+      ckpt,
+    ]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/different model architecture/);
+    expect(existsSync(join(root, 'other'))).toBe(false);
+  });
+
+  it('refuses bad input with a clear message and no run directory', async () => {
+    const refused = await runCli(['train', '--preset', 'c1', '--out', join(root, 'run'), ...small]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--force/);
+
+    const data = join(root, 'data');
+    const gen = await runCli(['data', 'generate', '--preset', 'c1', '--n', '50', '--out', data]);
+    expect(gen.code, gen.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(data, 'dataset.json'), 'utf8'));
+    const m2 = join(data, manifest.modalities[1].path);
+    const lines = readFileSync(m2, 'utf8').trimEnd().split('\n');
+    writeFileSync(m2, `${lines.slice(0, -1).join('\n')}\n`);
+    const out = join(root, 'bad');
+    const ragged = await runCli(['train', '--data', data, '--out', out, ...small.slice(2)]);
+    expect(ragged.code).toBe(2);
+    expect(ragged.stderr).toMatch(/rows/);
+    expect(existsSync(out)).toBe(false);
+
+    manifest.modalities[0].latents = 3;
+    writeFileSync(join(data, 'dataset.json'), JSON.stringify(manifest));
+    writeFileSync(m2, `${lines.join('\n')}\n`);
+    const misfit = await runCli(['train', '--data', data, '--out', out, ...small.slice(2)]);
+    expect(misfit.code).toBe(2);
+    expect(misfit.stderr).toMatch(/latents/);
+    expect(existsSync(out)).toBe(false);
+    mkdirSync(out);
+  });
+});

@@ -1,0 +1,23 @@
+export { DEFAULT_ADAM, FlatAdam, type AdamConfig } from './adam.js';
+export {
+  CHECKPOINT_MANIFEST,
+  CHECKPOINT_WEIGHTS,
+  readCheckpoint,
+  restoreCheckpoint,
+  serializeCheckpoint,
+  type CheckpointFiles,
+  type CheckpointManifest,
+  type LoadedCheckpoint,
+  type TensorEntry,
+} from './checkpoint.js';
+export { prepareTrainingData, type ModalityTable, type PreparedData } from './data.js';
+export { progressReporter, type ProgressSink } from './progress.js';
+export {
+  DEFAULT_TRAIN,
+  Trainer,
+  type CurveRow,
+  type LoopState,
+  type TrainData,
+  type TrainOptions,
+  type TrainSummary,
+} from './train.js';
