@@ -6,7 +6,7 @@ import { loadDataset, loadTruth } from '../../trainer/data/dataset.js';
 import { generateSynthetic } from '../../trainer/data/synthetic/generate.js';
 import { PRESETS, resolveSpec } from '../../trainer/data/synthetic/spec.js';
 import { writeSyntheticDataset } from '../../trainer/data/synthetic/write.js';
-import { integerFlag, numberFlag, printJson } from '../options.js';
+import { choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
 
 interface GenerateFlags {
   preset?: string;
@@ -20,6 +20,7 @@ interface GenerateFlags {
   dims?: number[];
   sparsity?: number;
   interEdges?: number;
+  coverage?: 'auto' | 'latent' | 'modality';
   intraProb?: number;
   noiseStd?: number;
   force?: boolean;
@@ -75,6 +76,12 @@ export function registerDataCommands(program: Command): void {
       integerFlag('--inter-edges', { min: 0 }),
     )
     .option(
+      '--coverage <c>',
+      'what the inter-modal edges must touch: latent (every latent), modality, or auto (latent when the edge count allows)',
+      choiceFlag('--coverage', ['auto', 'latent', 'modality'] as const),
+      'auto',
+    )
+    .option(
       '--intra-prob <p>',
       'probability of each intra-modal edge (default 0)',
       numberFlag('--intra-prob', { min: 0, max: 1 }),
@@ -94,6 +101,7 @@ export function registerDataCommands(program: Command): void {
         ...(flags.n !== undefined ? { n: flags.n } : {}),
         ...(flags.sparsity !== undefined ? { sparsity: flags.sparsity } : {}),
         ...(flags.interEdges !== undefined ? { interEdges: flags.interEdges } : {}),
+        ...(flags.coverage !== undefined ? { coverage: flags.coverage } : {}),
         ...(flags.intraProb !== undefined ? { intraProb: flags.intraProb } : {}),
         ...(flags.noiseStd !== undefined ? { noiseStd: flags.noiseStd } : {}),
         seed: flags.seed,
@@ -119,6 +127,7 @@ export function registerDataCommands(program: Command): void {
         graph: { nodes: dataset.graph.nodes.length, edges: dataset.graph.edges.length },
         inter_edges: manifest.generator?.['inter_edges'],
         sparsity: manifest.generator?.['sparsity'],
+        coverage: spec.coverage,
         seed: spec.seed,
         seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
       });

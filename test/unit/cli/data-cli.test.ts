@@ -77,6 +77,8 @@ describe('crl data generate', () => {
       inter.flatMap(([x, y]) => [latentModality(g.nodes[x]!), latentModality(g.nodes[y]!)]),
     );
     expect(touched).toEqual(new Set([1, 2, 3, 4]));
+    // 5 edges can touch all 8 latents, so by default every latent has an inter-modal edge.
+    expect(new Set(inter.flatMap(([x, y]) => [x, y]))).toEqual(new Set(g.nodes.map((_, i) => i)));
     const check = await runCli(['data', 'check', dir]);
     expect(check.code, check.stderr).toBe(0);
     expect(JSON.parse(check.stdout).truth).toEqual({ latents: 8, graph_edges: 5 });
@@ -89,6 +91,11 @@ describe('crl data generate', () => {
     [['--preset', 'c1', '--sparsity', '1.5'], /--sparsity must be at most 1/],
     [['--preset', 'c1', '--n', 'ten'], /--n must be an integer/],
     [['--preset', 'c1', '--inter-edges', '9'], /--inter-edges.*only 4 are possible/],
+    [
+      ['--preset', 'c3', '--inter-edges', '3', '--coverage', 'latent'],
+      /--coverage.*8 latents.*at least 4 needed/,
+    ],
+    [['--preset', 'c1', '--coverage', 'all'], /--coverage must be one of auto, latent, modality/],
   ])('rejects %j with exit code 2 and writes nothing', async (args, message) => {
     const out = join(root, `bad-${Math.random().toString(36).slice(2)}`);
     const r = await runCli(['data', 'generate', ...args, '--out', out]);

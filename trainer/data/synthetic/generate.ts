@@ -35,7 +35,13 @@ export interface SyntheticDataset {
 
 export function generateSynthetic(spec: SyntheticSpec): SyntheticDataset {
   const root = new Rng(spec.seed);
-  const graph = drawLatentGraph(spec.latents, spec.interEdges, spec.intraProb, root.fork('graph'));
+  const graph = drawLatentGraph(
+    spec.latents,
+    spec.interEdges,
+    spec.intraProb,
+    spec.coverage,
+    root.fork('graph'),
+  );
   const mechanisms = drawMechanisms(graph, spec, root.fork('mechanisms'));
   const { z, eps } = sampleLatents(mechanisms, spec.n, spec.noiseStd, root.fork('latent-noise'));
   const { modalityOf } = latentLayout(spec.latents);

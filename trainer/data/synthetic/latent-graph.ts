@@ -6,6 +6,7 @@
 import type { Edge, Graph } from '../../../common/graph.js';
 import { latentName } from '../../../common/graph.js';
 import type { Rng } from '../../../common/random.js';
+import type { Coverage } from './spec.js';
 
 export interface LatentLayout {
   /** Node names in topological order. */
@@ -27,15 +28,16 @@ export function latentLayout(latents: readonly number[]): LatentLayout {
 }
 
 /**
- * Picks exactly `interEdges` inter-modal edges such that every modality has at least one, plus
- * intra-modal edges with probability `intraProb` each. The inter-modal set is drawn uniformly
- * among the valid sets by rejection; when valid sets are rare (few edges, many modalities) a
- * covering construction takes over.
+ * Picks exactly `interEdges` inter-modal edges such that every latent (coverage 'latent') or every
+ * modality (coverage 'modality') has at least one, plus intra-modal edges with probability
+ * `intraProb` each. The inter-modal set is drawn uniformly among the valid sets by rejection; when
+ * valid sets are rare (few edges, many latents) a covering construction takes over.
  */
 export function drawLatentGraph(
   latents: readonly number[],
   interEdges: number,
   intraProb: number,
+  coverage: Coverage,
   rng: Rng,
 ): Graph {
   const { names, modalityOf } = latentLayout(latents);
@@ -45,14 +47,16 @@ export function drawLatentGraph(
       if (modalityOf[a] !== modalityOf[b]) candidates.push([a, b]);
     }
   }
-  const modalities = latents.length;
+  // A "unit" is what must be touched: a latent, or a whole modality.
+  const unitOf = (node: number): number => (coverage === 'latent' ? node : (modalityOf[node] as number));
+  const units = coverage === 'latent' ? names.length : latents.length;
   const covers = (chosen: [number, number][]) => {
     const seen = new Set<number>();
     for (const [a, b] of chosen) {
-      seen.add(modalityOf[a] as number);
-      seen.add(modalityOf[b] as number);
+      seen.add(unitOf(a));
+      seen.add(unitOf(b));
     }
-    return seen.size === modalities;
+    return seen.size === units;
   };
 
   let chosen: [number, number][] | undefined;
@@ -60,7 +64,8 @@ export function drawLatentGraph(
     const pick = rng.shuffle([...candidates]).slice(0, interEdges);
     if (covers(pick)) chosen = pick;
   }
-  chosen ??= coveringSet(candidates, modalityOf, modalities, interEdges, rng);
+  const modalityOfUnit = (u: number): number => (coverage === 'latent' ? (modalityOf[u] as number) : u);
+  chosen ??= coveringSet(candidates, modalityOfUnit, unitOf, units, interEdges, rng);
 
   const edges: Edge[] = chosen.map(([a, b]) => [a, b, '-->'] as const);
   if (intraProb > 0) {
@@ -74,32 +79,50 @@ export function drawLatentGraph(
   return { nodes: names, edges };
 }
 
-/** Covers every modality with as few edges as possible, then fills up to `count` at random. */
+/**
+ * Touches every unit with as few edges as possible, then fills up to `count` at random. Greedy from
+ * the modality with the most untouched units, paired with the other modality with the most: the
+ * optimal order for covering a complete multipartite graph.
+ */
 function coveringSet(
   candidates: [number, number][],
-  modalityOf: number[],
-  modalities: number,
+  modalityOfUnit: (unit: number) => number,
+  unitOf: (node: number) => number,
+  units: number,
   count: number,
   rng: Rng,
 ): [number, number][] {
-  const uncovered = new Set(rng.permutation(modalities));
+  const uncovered = new Set(rng.permutation(units));
   const chosen: [number, number][] = [];
   const used = new Set<string>();
+  const uncoveredIn = (m: number) => [...uncovered].filter((u) => modalityOfUnit(u) === m);
+  const busiest = (exclude: number): number | undefined => {
+    let best: number | undefined;
+    let most = 0;
+    for (const u of uncovered) {
+      const m = modalityOfUnit(u);
+      const k = uncoveredIn(m).length;
+      if (m !== exclude && k > most) {
+        best = m;
+        most = k;
+      }
+    }
+    return best;
+  };
   while (uncovered.size > 0) {
-    const u = uncovered.values().next().value as number;
+    const mu = busiest(-1) as number;
+    const u = uncoveredIn(mu)[0] as number;
     uncovered.delete(u);
-    // Prefer a partner that is also uncovered, so one edge covers two modalities.
-    const partners = [...uncovered];
-    const v =
-      partners.length > 0
-        ? (partners[rng.int(partners.length)] as number)
-        : otherModality(u, modalities, rng);
-    uncovered.delete(v);
-    const options = candidates.filter(
-      ([a, b]) =>
-        !used.has(`${a},${b}`) &&
-        ((modalityOf[a] === u && modalityOf[b] === v) || (modalityOf[a] === v && modalityOf[b] === u)),
-    );
+    const mv = busiest(mu);
+    let options: [number, number][];
+    if (mv !== undefined) {
+      const v = uncoveredIn(mv)[0] as number;
+      uncovered.delete(v);
+      options = candidates.filter(([a, b]) => !used.has(`${a},${b}`) && joins(a, b, u, v, unitOf));
+    } else {
+      // Every other unit is already touched: any unused edge from u to another modality will do.
+      options = candidates.filter(([a, b]) => !used.has(`${a},${b}`) && (unitOf(a) === u || unitOf(b) === u));
+    }
     const edge = options[rng.int(options.length)] as [number, number];
     chosen.push(edge);
     used.add(`${edge[0]},${edge[1]}`);
@@ -108,7 +131,8 @@ function coveringSet(
   return chosen.concat(rest.slice(0, count - chosen.length));
 }
 
-function otherModality(u: number, modalities: number, rng: Rng): number {
-  const v = rng.int(modalities - 1);
-  return v >= u ? v + 1 : v;
+function joins(a: number, b: number, u: number, v: number, unitOf: (node: number) => number): boolean {
+  const ua = unitOf(a);
+  const ub = unitOf(b);
+  return (ua === u && ub === v) || (ua === v && ub === u);
 }

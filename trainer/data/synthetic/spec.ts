@@ -5,6 +5,8 @@
  */
 import { invalidArgument } from '../../../common/errors.js';
 
+export type Coverage = 'latent' | 'modality';
+
 export interface SyntheticSpec {
   /** Per modality: causally related latents k_m. */
   latents: number[];
@@ -19,6 +21,14 @@ export interface SyntheticSpec {
    * the possible ones are the pairs (z_a, z_b) with a in an earlier modality than b.
    */
   interEdges: number;
+  /**
+   * What every inter-modal edge set must touch. 'latent' (appendix D.1: "the latent variables in
+   * each group keep at least one causal connection with another group"): every latent has an
+   * inter-modal edge; a latent without one is an independent source inside its modality, exchangeable
+   * with the exogenous eta there, so no method can identify it. 'modality': every modality has an
+   * inter-modal edge (the weaker guarantee, the only one possible with very few edges).
+   */
+  coverage: Coverage;
   /** Probability of each possible intra-modal edge (lower to higher latent index within a modality). */
   intraProb: number;
   /** Strength range of a mechanism: f_i(Pa) is scaled to a standard deviation drawn from this range. */
@@ -86,9 +96,22 @@ export interface SpecOverrides {
   n?: number;
   sparsity?: number;
   interEdges?: number;
+  /** 'auto' (default): 'latent' when the edge count allows it, else 'modality'. */
+  coverage?: Coverage | 'auto';
   intraProb?: number;
   noiseStd?: number;
   seed?: number;
+}
+
+/**
+ * Fewest inter-modal edges that touch every latent: each edge touches two latents of different
+ * modalities, so ceil(N/2), unless one modality holds more latents than all others together,
+ * whose latents then each need an edge of their own.
+ */
+export function minimumLatentCover(latents: readonly number[]): number {
+  const total = latents.reduce((a, b) => a + b, 0);
+  const largest = Math.max(...latents);
+  return Math.max(Math.ceil(total / 2), largest);
 }
 
 /** Number of possible inter-modal edges: one per pair of latents in different modalities. */
@@ -182,11 +205,22 @@ export function resolveSpec(preset: string | undefined, o: SpecOverrides): Synth
       field: o.interEdges !== undefined ? '--inter-edges' : '--sparsity',
     });
   }
+  const edgeFlag = o.interEdges !== undefined ? '--inter-edges' : '--sparsity';
   const minimum = Math.ceil(modalities / 2);
   if (interEdges < minimum) {
     throw invalidArgument(
       `${interEdges} inter-modal edges cannot give each of ${modalities} modalities an inter-modal edge (at least ${minimum} needed)`,
-      { field: o.interEdges !== undefined ? '--inter-edges' : '--sparsity' },
+      { field: edgeFlag },
+    );
+  }
+  const latentCover = minimumLatentCover(latents);
+  const requested = o.coverage ?? 'auto';
+  const coverage: Coverage =
+    requested === 'auto' ? (interEdges >= latentCover ? 'latent' : 'modality') : requested;
+  if (coverage === 'latent' && interEdges < latentCover) {
+    throw invalidArgument(
+      `${interEdges} inter-modal edges cannot give each of ${latents.reduce((a, b) => a + b, 0)} latents an inter-modal edge (at least ${latentCover} needed; or use --coverage modality)`,
+      { field: '--coverage' },
     );
   }
 
@@ -205,6 +239,7 @@ export function resolveSpec(preset: string | undefined, o: SpecOverrides): Synth
     dims,
     n,
     interEdges,
+    coverage,
     intraProb,
     strength: [...DEFAULTS.strength],
     noiseStd,

@@ -35,32 +35,60 @@ function invertMixing(mlp: MixingMlp, x: Float64Array, n: number): Float64Array 
 }
 
 describe('latent graph', () => {
-  it('is a DAG with exactly the requested inter-modal edges, lower to higher modality, covering every modality', () => {
+  const cases = [
+    [[2, 2], 1, 'modality'],
+    [[2, 2], 2, 'latent'],
+    [[2, 2], 3, 'latent'],
+    [[3, 3], 4, 'latent'],
+    [[2, 2, 2, 2], 6, 'latent'],
+    [[2, 2, 2, 2, 2, 2, 2, 2], 4, 'modality'], // rare valid sets: the covering construction
+    [[2, 2, 2, 2, 2, 2, 2, 2], 8, 'latent'], // a perfect matching: the covering construction
+    [[4, 1, 1], 4, 'latent'], // one modality outweighs the rest: each of its latents needs an edge
+    [[1, 1, 1, 1, 1], 3, 'latent'],
+  ] as const;
+
+  it('is a DAG with exactly the requested inter-modal edges, lower to higher modality, covering every latent or modality', () => {
     for (let seed = 0; seed < 40; seed++) {
-      for (const [latents, count] of [
-        [[2, 2], 1],
-        [[2, 2], 3],
-        [[3, 3], 4],
-        [[2, 2, 2, 2], 6],
-        [[2, 2, 2, 2, 2, 2, 2, 2], 4], // rare valid sets: the covering construction
-        [[1, 1, 1, 1, 1], 3],
-      ] as const) {
-        const g = drawLatentGraph(latents, count, 0.5, new Rng(seed));
+      for (const [latents, count, coverage] of cases) {
+        const g = drawLatentGraph(latents, count, 0.5, coverage, new Rng(seed));
         expect(isDag(g)).toBe(true);
         const inter = interEdges(g);
         expect(inter).toHaveLength(count);
         for (const [a, b] of inter) expect(latentModality(a)!).toBeLessThan(latentModality(b)!);
-        const covered = new Set(inter.flatMap(([a, b]) => [latentModality(a), latentModality(b)]));
-        expect(covered.size).toBe(latents.length);
+        const modalities = new Set(inter.flatMap(([a, b]) => [latentModality(a), latentModality(b)]));
+        expect(modalities.size).toBe(latents.length);
+        if (coverage === 'latent') expect(new Set(inter.flat())).toEqual(new Set(g.nodes));
       }
     }
   });
 
+  it('leaves no latent without an inter-modal edge in the paper presets, where the edge count allows', () => {
+    for (const preset of [
+      'c1',
+      'c2',
+      'c3',
+      'c3-30',
+      'ablation-0',
+      'ablation-25',
+      'ablation-50',
+      'm5',
+      'm8',
+    ]) {
+      for (let seed = 0; seed < 10; seed++) {
+        const spec = resolveSpec(preset, { seed });
+        expect(spec.coverage, preset).toBe('latent');
+        const g = drawLatentGraph(spec.latents, spec.interEdges, 0, spec.coverage, new Rng(seed));
+        expect(new Set(interEdges(g).flat()), `${preset} seed ${seed}`).toEqual(new Set(g.nodes));
+      }
+    }
+    expect(resolveSpec('ablation-75', {}).coverage).toBe('modality'); // one edge cannot touch 4 latents
+  });
+
   it('adds intra-modal edges only when asked', () => {
-    const none = drawLatentGraph([3, 3], 2, 0, new Rng(1));
-    expect(none.edges).toHaveLength(2);
-    const all = drawLatentGraph([3, 3], 2, 1, new Rng(1));
-    expect(all.edges).toHaveLength(2 + 3 + 3);
+    const none = drawLatentGraph([3, 3], 3, 0, 'latent', new Rng(1));
+    expect(none.edges).toHaveLength(3);
+    const all = drawLatentGraph([3, 3], 3, 1, 'latent', new Rng(1));
+    expect(all.edges).toHaveLength(3 + 3 + 3);
   });
 });
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PRESETS, possibleInterEdges, resolveSpec } from '../../../../trainer/data/synthetic/spec.js';
+import {
+  PRESETS,
+  minimumLatentCover,
+  possibleInterEdges,
+  resolveSpec,
+} from '../../../../trainer/data/synthetic/spec.js';
 
 describe('resolveSpec', () => {
   it('reproduces the paper presets', () => {
@@ -47,6 +52,15 @@ describe('resolveSpec', () => {
     ]);
   });
 
+  it('covers every latent when the edge count allows, every modality otherwise', () => {
+    expect(minimumLatentCover([2, 2])).toBe(2);
+    expect(minimumLatentCover([3, 3])).toBe(3);
+    expect(minimumLatentCover([5, 1, 1])).toBe(5);
+    expect(resolveSpec('c3', { interEdges: 4 }).coverage).toBe('latent');
+    expect(resolveSpec('c3', { interEdges: 3 }).coverage).toBe('modality');
+    expect(resolveSpec('c3', { interEdges: 5, coverage: 'modality' }).coverage).toBe('modality');
+  });
+
   it('counts possible inter-modal edges as cross-modality latent pairs', () => {
     expect(possibleInterEdges([2, 2])).toBe(4);
     expect(possibleInterEdges([2, 3, 1])).toBe(2 * 3 + 2 * 1 + 3 * 1);
@@ -63,6 +77,7 @@ describe('resolveSpec', () => {
     ['c1', { n: 1 }, /--n.*at least 2/],
     [undefined, {}, /--preset/],
     ['c1', { intraProb: 2 }, /--intra-prob/],
+    ['c3', { interEdges: 3, coverage: 'latent' }, /--coverage.*8 latents.*at least 4 needed/],
   ] as const)('rejects %s %j naming the flag', (preset, overrides, message) => {
     expect(() => resolveSpec(preset, overrides)).toThrow(message);
   });
