@@ -160,3 +160,29 @@ export function latentModality(name: string): number | undefined {
 export function latentName(modality: number, index: number): string {
   return `z${modality}_${index}`;
 }
+
+/** The concatenated latent vector z = [z(1) .. z(M)], in modality order then index order. */
+export interface LatentLayout {
+  d: number;
+  /** Column names `z<m>_<i>` (1-based), as in latents.csv and graph.json. */
+  names: string[];
+  /** Modality (0-based) of each component. */
+  modalityOf: number[];
+  /** Start offset of each modality's block in z. */
+  offsets: number[];
+}
+
+/** Layout of z for the given number of latents per modality. */
+export function latentLayoutOf(latentsPerModality: readonly number[]): LatentLayout {
+  const names: string[] = [];
+  const modalityOf: number[] = [];
+  const offsets: number[] = [];
+  latentsPerModality.forEach((k, m) => {
+    offsets.push(names.length);
+    for (let i = 0; i < k; i++) {
+      names.push(latentName(m + 1, i + 1));
+      modalityOf.push(m);
+    }
+  });
+  return { d: names.length, names, modalityOf, offsets };
+}

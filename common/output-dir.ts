@@ -1,11 +1,13 @@
 /**
- * Writes a directory all at once: files go to a hidden staging directory beside the target, which
- * is renamed into place only when every file is written. A failure part-way leaves the target as
- * it was (absent, or the previous complete version), never half-written.
+ * Outputs written all at once. A directory's files go to a hidden staging directory beside the
+ * target, which is renamed into place only when every file is written; a single file goes through
+ * a temporary file and a rename. A failure part-way leaves the target as it was (absent, or the
+ * previous complete version), never half-written.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CrlError } from './errors.js';
+import { CrlError, invalidArgument } from './errors.js';
 
 export class StagedDirectory {
   readonly target: string;
@@ -80,5 +82,23 @@ export function writeDirectoryAtomically<T>(
   } catch (err) {
     dir.abort();
     throw err;
+  }
+}
+
+/** Writes via a temporary file in the same directory and a rename: readers never see half a file. */
+export function writeFileAtomically(path: string, text: string): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw invalidArgument(`cannot create directory: ${(err as Error).message}`, { file: path }, err);
+  }
+  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw invalidArgument(`cannot write output: ${(err as Error).message}`, { file: path }, err);
   }
 }

@@ -1,11 +1,9 @@
 /** `crl pc`: the PC algorithm on the columns of a CSV, writing the CPDAG as JSON, DOT and SVG. */
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import { readNumericCsv } from '../../common/csv.js';
-import { invalidArgument } from '../../common/errors.js';
 import { formatGraph, isDag, readGraph, type Graph } from '../../common/graph.js';
+import { writeFileAtomically } from '../../common/output-dir.js';
 import { CI_TEST_KINDS, createCiTest, type CiTestKind } from '../../evaluator/ci/index.js';
 import { renderSvg, toDot } from '../../evaluator/export/index.js';
 import { shd } from '../../evaluator/metrics/index.js';
@@ -155,7 +153,7 @@ async function runPc(flags: PcFlags): Promise<void> {
       : '';
   if (flags.dot !== undefined) outputs.push([flags.dot, dot]);
   if (flags.svg !== undefined) outputs.push([flags.svg, await renderSvg(dot)]);
-  for (const [path, text] of outputs) writeAtomically(path, text);
+  for (const [path, text] of outputs) writeFileAtomically(path, text);
 
   const edges = graph.edges;
   printJson({
@@ -196,24 +194,6 @@ function scoreAgainst(truth: Graph, estimate: Graph, file: string): Record<strin
     out['shd_cdt_vs_truth_cpdag'] = vsCpdag.shd_cdt;
   }
   return out;
-}
-
-/** Writes via a temporary file in the same directory and a rename: readers never see half a file. */
-function writeAtomically(path: string, text: string): void {
-  const dir = dirname(path);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw invalidArgument(`cannot create directory: ${(err as Error).message}`, { file: path }, err);
-  }
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw invalidArgument(`cannot write output: ${(err as Error).message}`, { file: path }, err);
-  }
 }
 
 function round(x: number): number {

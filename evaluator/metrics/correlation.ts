@@ -6,7 +6,7 @@
  * over row chunks that stay in cache, scaled by the column norms at the end.
  */
 import { invalidArgument } from '../../common/errors.js';
-import type { Table } from '../../common/matrix.js';
+import { columnsOf, type Table } from '../../common/matrix.js';
 
 export type CorrelationMethod = 'pearson' | 'spearman';
 
@@ -164,7 +164,7 @@ interface Centred {
 function centredColumns(table: Table, method: CorrelationMethod, file: string | undefined): Centred {
   const n = table.nRows;
   const p = table.columns.length;
-  const cols = transposeToColumns(table);
+  const cols = columnsOf(table);
   const resid = new Float64Array(p);
   const norm = new Float64Array(p);
   cols.forEach((x, j) => {
@@ -214,25 +214,6 @@ function centredColumns(table: Table, method: CorrelationMethod, file: string | 
     norm[j] = Math.sqrt(ss);
   });
   return { cols, resid, norm };
-}
-
-/**
- * The table's columns as contiguous arrays, copied in blocks of rows so that the strided reads
- * stay in cache (2-3x faster than a row-by-row scatter into 40 arrays at 100,000 rows).
- */
-function transposeToColumns(table: Table): Float64Array[] {
-  const n = table.nRows;
-  const p = table.columns.length;
-  const data = table.data;
-  const cols = table.columns.map(() => new Float64Array(n));
-  for (let start = 0; start < n; start += CHUNK / 2) {
-    const end = Math.min(n, start + CHUNK / 2);
-    for (let j = 0; j < p; j++) {
-      const c = cols[j] as Float64Array;
-      for (let i = start; i < end; i++) c[i] = data[i * p + j] as number;
-    }
-  }
-  return cols;
 }
 
 /** Row chunk length: 80 columns x 1024 rows x 8 bytes stays within a typical L2 cache. */

@@ -4,7 +4,7 @@
  * plain data, written into result.json and the checkpoint manifest.
  */
 import { invalidArgument } from '../../common/errors.js';
-import { latentName } from '../../common/graph.js';
+import { latentLayoutOf, type LatentLayout } from '../../common/graph.js';
 
 /** Modality kinds the model has encoders for (the dataset manifest's `kind`). */
 export type ModalityKind = 'tabular';
@@ -129,26 +129,8 @@ export function modelConfig(
   return cfg;
 }
 
-/** Latent layout: the concatenated z = [z(1) .. z(M)], with each component's modality. */
-export interface LatentLayout {
-  d: number;
-  modalityOf: number[];
-  /** Start offset of each modality's block in z. */
-  offsets: number[];
-  /** Column names `z<m>_<i>` (1-based), as in latents.csv and graph.json. */
-  names: string[];
-}
+export type { LatentLayout };
 
 export function latentLayout(cfg: Pick<ModelConfig, 'modalities'>): LatentLayout {
-  const modalityOf: number[] = [];
-  const offsets: number[] = [];
-  const names: string[] = [];
-  cfg.modalities.forEach((m, mi) => {
-    offsets.push(modalityOf.length);
-    for (let i = 0; i < m.latents; i++) {
-      modalityOf.push(mi);
-      names.push(latentName(mi + 1, i + 1));
-    }
-  });
-  return { d: modalityOf.length, modalityOf, offsets, names };
+  return latentLayoutOf(cfg.modalities.map((m) => m.latents));
 }

@@ -4,9 +4,9 @@
  * named random stream, so the same seed gives the same graph and mixing whatever `n` is.
  */
 import { fromColumns, makeTable, type Table } from '../../../common/matrix.js';
-import type { Graph } from '../../../common/graph.js';
+import { latentLayoutOf, type Graph } from '../../../common/graph.js';
 import { Rng } from '../../../common/random.js';
-import { drawLatentGraph, latentLayout } from './latent-graph.js';
+import { drawLatentGraph } from './latent-graph.js';
 import { drawMechanisms, sampleLatents } from './mechanisms.js';
 import { applyMixing, drawMixing } from './mixing.js';
 import type { SyntheticSpec } from './spec.js';
@@ -44,7 +44,7 @@ export function generateSynthetic(spec: SyntheticSpec): SyntheticDataset {
   );
   const mechanisms = drawMechanisms(graph, spec, root.fork('mechanisms'));
   const { z, eps } = sampleLatents(mechanisms, spec.n, spec.noiseStd, root.fork('latent-noise'));
-  const { modalityOf } = latentLayout(spec.latents);
+  const { modalityOf } = latentLayoutOf(spec.latents);
 
   const etaRng = root.fork('exogenous');
   const mixingRng = root.fork('mixing');

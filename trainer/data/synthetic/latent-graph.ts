@@ -4,28 +4,9 @@
  * by construction; inter-modal edges therefore go from lower to higher modality index.
  */
 import type { Edge, Graph } from '../../../common/graph.js';
-import { latentName } from '../../../common/graph.js';
+import { latentLayoutOf } from '../../../common/graph.js';
 import type { Rng } from '../../../common/random.js';
 import type { Coverage } from './spec.js';
-
-export interface LatentLayout {
-  /** Node names in topological order. */
-  names: string[];
-  /** Modality (0-based) of each node. */
-  modalityOf: number[];
-}
-
-export function latentLayout(latents: readonly number[]): LatentLayout {
-  const names: string[] = [];
-  const modalityOf: number[] = [];
-  latents.forEach((k, m) => {
-    for (let i = 0; i < k; i++) {
-      names.push(latentName(m + 1, i + 1));
-      modalityOf.push(m);
-    }
-  });
-  return { names, modalityOf };
-}
 
 /**
  * Picks exactly `interEdges` inter-modal edges such that every latent (coverage 'latent') or every
@@ -40,7 +21,7 @@ export function drawLatentGraph(
   coverage: Coverage,
   rng: Rng,
 ): Graph {
-  const { names, modalityOf } = latentLayout(latents);
+  const { names, modalityOf } = latentLayoutOf(latents);
   const candidates: [number, number][] = [];
   for (let a = 0; a < names.length; a++) {
     for (let b = a + 1; b < names.length; b++) {
