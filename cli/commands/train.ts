@@ -6,8 +6,8 @@
  */
 import type { Command } from 'commander';
 import { formatCsv } from '../../common/csv.js';
-import { CrlError, invalidArgument } from '../../common/errors.js';
-import { formatGraph, latentModality, type Graph } from '../../common/graph.js';
+import { invalidArgument } from '../../common/errors.js';
+import { formatGraph, latentLayoutOf, latentModality, type Graph } from '../../common/graph.js';
 import { makeTable, selectColumns, type Table } from '../../common/matrix.js';
 import { StagedDirectory, writeDirectoryAtomically } from '../../common/output-dir.js';
 import { kernelRidgeR2, matchingToRelabel, mcc, shd } from '../../evaluator/index.js';
@@ -139,7 +139,7 @@ function loadInput(o: TrainRunOptions): Loaded {
   });
   const truth = loadTruth(dir, ds.manifest);
   if (truth !== undefined) {
-    const want = specs.flatMap((s, m) => Array.from({ length: s.latents }, (_, i) => `z${m + 1}_${i + 1}`));
+    const want = latentLayoutOf(specs.map((s) => s.latents)).names;
     const missing = want.filter((c) => !truth.latents.columns.includes(c));
     if (missing.length > 0) {
       throw invalidArgument(
@@ -219,11 +219,9 @@ async function trainAndWrite(
     const summary = trainer.run((row) => reporter.onEval(row));
     reporter.done();
 
-    const d = model.layout.d;
-    const values = trainer.latents();
-    const est = makeTable(model.layout.names, data.n, Float64Array.from(values));
+    // makeTable checks the size against n x d.
+    const est = makeTable(model.layout.names, data.n, Float64Array.from(trainer.latents()));
     const graph = model.graph();
-    if (est.data.length !== data.n * d) throw new CrlError('INTERNAL', 'latent table size mismatch');
 
     let scores: Pick<TrainResult, 'mcc' | 'mcc_per_modality' | 'r2' | 'shd' | 'shd_cdt'> = {
       mcc: null,
@@ -243,8 +241,7 @@ async function trainAndWrite(
         ? Object.values(perModality).flatMap((s) => s.matching)
         : m.matching;
       const relabel = matchingToRelabel(matching);
-      const truthGraph = interModal(input.truth.graph);
-      const s = shd({ nodes: truthGraph.nodes, edges: truthGraph.edges }, interModal(graph), { relabel });
+      const s = shd(interModal(input.truth.graph), interModal(graph), { relabel });
       const r2 = kernelRidgeR2(truthLatents, est);
       scores = {
         mcc: m.mcc,
