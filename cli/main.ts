@@ -4,10 +4,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CrlError } from '../common/errors.js';
+import { registerClusterCommands } from './commands/cluster.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvalCommands } from './commands/eval.js';
 import { registerPcCommands } from './commands/pc.js';
+import { registerServeCommands } from './commands/serve.js';
 import { registerTrainCommand } from './commands/train.js';
 
 export function buildProgram(): Command {
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerEvalCommands(program);
   registerPcCommands(program);
   registerTrainCommand(program);
+  registerClusterCommands(program);
+  registerServeCommands(program);
   return program;
 }
 

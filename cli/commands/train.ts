@@ -6,18 +6,17 @@
  */
 import type { Command } from 'commander';
 import { formatCsv } from '../../common/csv.js';
-import { invalidArgument } from '../../common/errors.js';
-import { formatGraph, latentLayoutOf, latentModality, type Graph } from '../../common/graph.js';
-import { makeTable, selectColumns, type Table } from '../../common/matrix.js';
+import { formatGraph, latentModality, type Graph } from '../../common/graph.js';
+import { makeTable, selectColumns } from '../../common/matrix.js';
 import { StagedDirectory, writeDirectoryAtomically } from '../../common/output-dir.js';
 import { kernelRidgeR2, matchingToRelabel, mcc, shd } from '../../evaluator/index.js';
 import { BACKEND_CHOICES, selectBackend } from '../../trainer/backend/index.js';
-import { loadDataset, loadTruth } from '../../trainer/data/dataset.js';
-import { generateSynthetic } from '../../trainer/data/synthetic/generate.js';
-import { PRESETS, resolveSpec } from '../../trainer/data/synthetic/spec.js';
+import { loadTrainingInput, type TrainingInput } from '../../trainer/data/input.js';
+import { PRESETS } from '../../trainer/data/synthetic/spec.js';
 import { CrlModel, modelConfig, type ModalitySpec, type ModelConfig } from '../../trainer/model/index.js';
 import {
   DEFAULT_TRAIN,
+  LocalEngine,
   prepareTrainingData,
   progressReporter,
   readCheckpoint,
@@ -25,7 +24,6 @@ import {
   serializeCheckpoint,
   Trainer,
   type CurveRow,
-  type ModalityTable,
   type TrainOptions,
 } from '../../trainer/training/index.js';
 import { choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
@@ -78,88 +76,6 @@ export interface TrainResult {
   final: CurveRow | null;
 }
 
-interface Loaded {
-  source: string;
-  tables: ModalityTable[];
-  specs: ModalitySpec[];
-  truth: { latents: Table; graph: Graph } | undefined;
-}
-
-function loadInput(o: TrainRunOptions): Loaded {
-  if ((o.data === undefined) === (o.preset === undefined)) {
-    throw invalidArgument('give exactly one of --data DIR and --preset NAME', { field: '--data' });
-  }
-  if (o.preset !== undefined) {
-    const spec = resolveSpec(o.preset, { seed: o.seed, ...(o.n === undefined ? {} : { n: o.n }) });
-    const ds = generateSynthetic(spec);
-    return {
-      source: `preset:${o.preset}`,
-      tables: ds.modalities.map((m) => ({ name: m.name, observations: m.observations })),
-      specs: ds.modalities.map((m, i) => ({
-        name: m.name,
-        kind: 'tabular',
-        dims: spec.dims[i] as number,
-        latents: spec.latents[i] as number,
-        exogenous: spec.exogenous[i] as number,
-      })),
-      truth: { latents: ds.latents, graph: ds.graph },
-    };
-  }
-  const dir = o.data as string;
-  if (o.n !== undefined) throw invalidArgument('--n applies to --preset only', { field: '--n' });
-  const ds = loadDataset(dir);
-  const specs = ds.modalities.map((m, i): ModalitySpec => {
-    const latents = m.manifest.latents ?? m.manifest.truth?.latents.length;
-    if (latents === undefined) {
-      throw invalidArgument('has no latent size: set "latents" in dataset.json', {
-        file: dir,
-        field: `modalities[${i}].latents`,
-      });
-    }
-    const truthK = m.manifest.truth?.latents.length;
-    if (truthK !== undefined && truthK !== latents) {
-      throw invalidArgument(
-        `latents = ${latents} does not fit the ${truthK} truth latents listed for modality ${m.manifest.name}`,
-        { file: dir, field: `modalities[${i}].latents` },
-      );
-    }
-    if (latents > m.manifest.dims) {
-      throw invalidArgument(`latents = ${latents} exceeds dims = ${m.manifest.dims}`, {
-        file: dir,
-        field: `modalities[${i}].latents`,
-      });
-    }
-    return {
-      name: m.manifest.name,
-      kind: m.manifest.kind,
-      dims: m.manifest.dims,
-      latents,
-      exogenous: m.manifest.exogenous ?? m.manifest.truth?.exogenous.length ?? 0,
-    };
-  });
-  const truth = loadTruth(dir, ds.manifest);
-  if (truth !== undefined) {
-    const want = latentLayoutOf(specs.map((s) => s.latents)).names;
-    const missing = want.filter((c) => !truth.latents.columns.includes(c));
-    if (missing.length > 0) {
-      throw invalidArgument(
-        `the truth latents lack ${missing.join(', ')}: the latent sizes do not fit the manifest`,
-        { file: dir, field: 'modalities[].latents' },
-      );
-    }
-  }
-  return {
-    source: dir,
-    tables: ds.modalities.map((m) => ({
-      name: m.manifest.name,
-      observations: m.observations,
-      file: m.manifest.path,
-    })),
-    specs,
-    truth,
-  };
-}
-
 /** Inter-modal edges only (intra-modal edges are not scored). */
 function interModal(graph: Graph): Graph {
   const mod = graph.nodes.map((n) => latentModality(n));
@@ -171,7 +87,7 @@ function interModal(graph: Graph): Graph {
 
 /** Trains and writes the run directory; returns what result.json holds. */
 export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
-  const input = loadInput(o);
+  const input = loadTrainingInput(o);
   const backend = await selectBackend(o.backend ?? 'auto');
   const data = prepareTrainingData(input.tables);
   const config = modelConfig(input.specs, {
@@ -205,22 +121,23 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
 
 async function trainAndWrite(
   o: TrainRunOptions,
-  input: Loaded,
+  input: TrainingInput,
   backend: string,
   config: ModelConfig,
   options: TrainOptions,
   data: ReturnType<typeof prepareTrainingData>,
 ): Promise<TrainResult> {
   const model = new CrlModel(config, o.seed);
-  const trainer = new Trainer(model, data, options);
+  const engine = new LocalEngine(model, data, options.adam);
+  const trainer = new Trainer(engine, data.n, options);
   try {
     if (o.resume !== undefined) restoreCheckpoint(trainer, readCheckpoint(o.resume), `--resume ${o.resume}`);
     const reporter = progressReporter(o.progress ?? process.stderr, options.steps);
-    const summary = trainer.run((row) => reporter.onEval(row));
+    const summary = await trainer.run({ onEval: (row) => reporter.onEval(row) });
     reporter.done();
 
     // makeTable checks the size against n x d.
-    const est = makeTable(model.layout.names, data.n, Float64Array.from(trainer.latents()));
+    const est = makeTable(model.layout.names, data.n, Float64Array.from(engine.latents()));
     const graph = model.graph();
 
     let scores: Pick<TrainResult, 'mcc' | 'mcc_per_modality' | 'r2' | 'shd' | 'shd_cdt'> = {

@@ -40,12 +40,41 @@ export interface ForwardOptions {
   spScale?: number;
 }
 
+/** Where a block of rows sits in its batch, so posterior noise is drawn for the batch, then sliced. */
+export interface RowWindow {
+  batchRows: number;
+  rowOffset: number;
+}
+
+/** One modality's encoder output for a block of rows. */
+export interface CodeBlock {
+  /** (rows, k_m + e_m) the code the losses see: a posterior sample, or the mean when deterministic. */
+  sample: tf.Tensor2D;
+  mean: tf.Tensor2D;
+  logvar: tf.Tensor2D | undefined;
+}
+
+export interface ModelPartOptions {
+  /**
+   * Indices of the modalities whose encoders and decoders this process builds (default all). A
+   * trainer of a group builds its own; the flow and adjacency are always built.
+   */
+  owned?: readonly number[];
+}
+
+/** Seed of modality m's posterior noise in a step: distinct per modality, equal on every trainer. */
+export function noiseSeed(stepSeed: number, m: number): number {
+  return (stepSeed ^ Math.imul(m + 1, 0x85ebca6b)) >>> 0;
+}
+
 export class CrlModel {
   readonly params: ParamStore;
   readonly layout: LatentLayout;
   readonly adjacency: Adjacency;
-  private readonly encoders: Encoder[];
-  private readonly decoders: Decoder[];
+  /** Modality indices built here, ascending. */
+  readonly owned: readonly number[];
+  private readonly encoders = new Map<number, Encoder>();
+  private readonly decoders = new Map<number, Decoder>();
   private readonly flow: ComponentFlow;
   private readonly spWeights: tf.Tensor2D;
   /** Column indices of z in the concatenated code [z(1) eta(1) z(2) eta(2) ...]. */
@@ -55,11 +84,18 @@ export class CrlModel {
   constructor(
     readonly config: ModelConfig,
     seed: number,
+    part: ModelPartOptions = {},
   ) {
     this.params = new ParamStore(new Rng(seed).fork('init'));
     this.layout = latentLayout(config);
-    this.encoders = config.modalities.map((m) => createEncoder(m, config, this.params, `enc/${m.name}`));
-    this.decoders = config.modalities.map((m) => createDecoder(m, config, this.params, `dec/${m.name}`));
+    const all = config.modalities.map((_, m) => m);
+    this.owned = [...new Set(part.owned ?? all)].sort((a, b) => a - b);
+    for (const m of this.owned) {
+      const spec = config.modalities[m];
+      if (spec === undefined) throw new Error(`no modality ${m} in the model`);
+      this.encoders.set(m, createEncoder(spec, config, this.params, `enc/${spec.name}`));
+      this.decoders.set(m, createDecoder(spec, config, this.params, `dec/${spec.name}`));
+    }
     this.flow = new ComponentFlow(this.layout.d, config.flowHidden, this.params, config.negativeSlope);
     this.adjacency = new Adjacency(this.layout, config.gate, this.params);
     this.spWeights = tf.keep(
@@ -78,27 +114,70 @@ export class CrlModel {
     this.zIndex = tf.keep(tf.tensor1d(zIdx, 'int32'));
   }
 
-  /** All loss terms for a batch (one tensor per modality, rows aligned). Call inside tf.tidy. */
-  losses(xs: readonly tf.Tensor2D[], opts: ForwardOptions): LossTerms {
-    const outs = this.encoders.map((enc, m) => enc.apply(xs[m] as tf.Tensor2D));
-    const mean = concat(outs.map((o) => o.mean));
-    let code = mean;
-    let logvar: tf.Tensor2D | undefined;
-    if (this.config.stochastic) {
-      logvar = concat(outs.map((o) => o.logvar as tf.Tensor2D));
-      const noise = tf.randomNormal(mean.shape, 0, 1, 'float32', opts.seed);
-      code = tf.add(mean, tf.mul(tf.exp(tf.mul(logvar, 0.5)), noise));
+  /** Width of modality m's code block (k_m + e_m). */
+  codeSize(m: number): number {
+    return this.codeSizes[m] as number;
+  }
+
+  /** Names of the flow and adjacency parameters, replicated on every trainer of a group. */
+  isShared(paramName: string): boolean {
+    return paramName.startsWith('flow/') || paramName.startsWith('adjacency/');
+  }
+
+  /**
+   * Modality m's code for a block of rows. The posterior noise is drawn for the whole batch and
+   * sliced to `window`, so a row gets the same noise whichever trainer encodes it.
+   */
+  encode(m: number, x: tf.Tensor2D, seed: number, window?: RowWindow): CodeBlock {
+    const out = this.part(this.encoders, m).apply(x);
+    if (!this.config.stochastic || out.logvar === undefined) {
+      return { sample: out.mean, mean: out.mean, logvar: undefined };
     }
-    const { z, eta, codes } = this.splitCode(code);
+    const rows = out.mean.shape[0];
+    const batchRows = window?.batchRows ?? rows;
+    let noise = tf.randomNormal([batchRows, out.mean.shape[1]], 0, 1, 'float32', noiseSeed(seed, m));
+    if (batchRows !== rows) noise = tf.slice(noise, [window?.rowOffset ?? 0, 0], [rows, -1]);
+    const sample = tf.add(out.mean, tf.mul(tf.exp(tf.mul(out.logvar, 0.5)), noise)) as tf.Tensor2D;
+    return { sample, mean: out.mean, logvar: out.logvar };
+  }
+
+  /**
+   * alpha-free L_Ind and L_Sp from the codes of every modality (in model order, rows aligned): the
+   * part of the objective that couples modalities, computed on the whole batch by every trainer.
+   */
+  objective(blocks: readonly CodeBlock[], opts: ForwardOptions): { ind: tf.Scalar; sp: tf.Scalar } {
+    if (blocks.length !== this.config.modalities.length) {
+      throw new Error(`${blocks.length} code blocks for ${this.config.modalities.length} modalities`);
+    }
+    const code = concat(blocks.map((b) => b.sample));
+    const logvar = this.config.stochastic ? concat(blocks.map((b) => b.logvar as tf.Tensor2D)) : undefined;
+    const { z, eta } = this.splitCode(code);
     const gate = this.adjacency.gate(opts.training, (opts.seed + 0x9e3779b9) >>> 0);
     const { eps, logDet } = this.flow.forward(z, gate);
     const ind =
       logvar !== undefined && this.config.indEstimator === 'aggregate'
-        ? aggregateIndependenceLoss(code, mean, logvar, this.logPrior(eps, eta, logDet))
+        ? aggregateIndependenceLoss(
+            code,
+            concat(blocks.map((b) => b.mean)),
+            logvar,
+            this.logPrior(eps, eta, logDet),
+          )
         : independenceLoss({ eps, eta, logDet, logvar });
     const sp = sparsityLoss(this.adjacency.probabilities(), this.spWeights);
-    const xHats = this.decoders.map((dec, m) => dec.apply(codes[m] as tf.Tensor2D));
-    const recon = reconstructionLoss(xs, xHats);
+    return { ind, sp };
+  }
+
+  /** Modality m's reconstruction MSE from its code block. */
+  reconstruction(m: number, x: tf.Tensor2D, code: tf.Tensor2D): tf.Scalar {
+    return reconstructionLoss([x], [this.part(this.decoders, m).apply(code)]);
+  }
+
+  /** All loss terms for a batch (one tensor per modality, rows aligned). Call inside tf.tidy. */
+  losses(xs: readonly tf.Tensor2D[], opts: ForwardOptions): LossTerms {
+    const blocks = xs.map((x, m) => this.encode(m, x, opts.seed));
+    const { ind, sp } = this.objective(blocks, opts);
+    const parts = blocks.map((b, m) => this.reconstruction(m, xs[m] as tf.Tensor2D, b.sample));
+    const recon = (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
     const { alpha } = this.config;
     const total = tf.addN([
       tf.mul(ind, alpha.ind),
@@ -106,6 +185,15 @@ export class CrlModel {
       tf.mul(recon, alpha.recon),
     ]) as tf.Scalar;
     return { total, ind, sp, recon };
+  }
+
+  private part<T>(parts: ReadonlyMap<number, T>, m: number): T {
+    const p = parts.get(m);
+    if (p === undefined) {
+      const name = this.config.modalities[m]?.name ?? String(m);
+      throw new Error(`modality ${name} is not built in this model part`);
+    }
+    return p;
   }
 
   /** log p(z) + log p(eta) per sample, without the 0.5 log 2 pi constants. */
@@ -116,39 +204,24 @@ export class CrlModel {
   }
 
   /**
-   * Splits the code [z(1) eta(1) z(2) eta(2) ...] into z, eta and the per-modality codes with one
-   * SplitV (whose gradient is a concat: gather's gradient needs UnsortedSegmentSum, which the
-   * wasm backend lacks).
+   * Splits the code [z(1) eta(1) z(2) eta(2) ...] into z and eta with one SplitV (whose gradient is
+   * a concat: gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks).
    */
-  private splitCode(code: tf.Tensor2D): {
-    z: tf.Tensor2D;
-    eta: tf.Tensor2D | undefined;
-    codes: tf.Tensor2D[];
-  } {
+  private splitCode(code: tf.Tensor2D): { z: tf.Tensor2D; eta: tf.Tensor2D | undefined } {
     const sizes: number[] = [];
-    const owner: { m: number; part: 'z' | 'eta' }[] = [];
-    this.config.modalities.forEach((mod, m) => {
+    const isZ: boolean[] = [];
+    for (const mod of this.config.modalities) {
       sizes.push(mod.latents);
-      owner.push({ m, part: 'z' });
+      isZ.push(true);
       if (mod.exogenous > 0) {
         sizes.push(mod.exogenous);
-        owner.push({ m, part: 'eta' });
+        isZ.push(false);
       }
-    });
+    }
     const pieces = sizes.length === 1 ? [code] : (tf.split(code, sizes, 1) as tf.Tensor2D[]);
-    const zs: tf.Tensor2D[] = [];
-    const etas: tf.Tensor2D[] = [];
-    const perModality: tf.Tensor2D[][] = this.config.modalities.map(() => []);
-    pieces.forEach((piece, k) => {
-      const o = owner[k] as { m: number; part: 'z' | 'eta' };
-      (o.part === 'z' ? zs : etas).push(piece);
-      (perModality[o.m] as tf.Tensor2D[]).push(piece);
-    });
-    return {
-      z: concat(zs),
-      eta: etas.length > 0 ? concat(etas) : undefined,
-      codes: this.codeSizes.length === 1 ? [code] : perModality.map((p) => concat(p)),
-    };
+    const zs = pieces.filter((_, k) => isZ[k]);
+    const etas = pieces.filter((_, k) => !isZ[k]);
+    return { z: concat(zs), eta: etas.length > 0 ? concat(etas) : undefined };
   }
 
   /** Flow output for given z with the training or evaluation gate (for tests and diagnostics). */
@@ -158,8 +231,15 @@ export class CrlModel {
 
   /** Posterior means of z (B, d) for a batch: the estimated latents. Call inside tf.tidy. */
   encodeLatents(xs: readonly tf.Tensor2D[]): tf.Tensor2D {
-    const mean = concat(this.encoders.map((enc, m) => enc.apply(xs[m] as tf.Tensor2D).mean));
+    const mean = concat(xs.map((x, m) => this.part(this.encoders, m).apply(x).mean));
     return tf.gather(mean, this.zIndex, 1) as tf.Tensor2D;
+  }
+
+  /** Posterior means of modality m's z (B, k_m). Call inside tf.tidy. */
+  encodeModalityLatents(m: number, x: tf.Tensor2D): tf.Tensor2D {
+    const mean = this.part(this.encoders, m).apply(x).mean;
+    const k = this.config.modalities[m]?.latents ?? 0;
+    return k === mean.shape[1] ? mean : (tf.slice(mean, [0, 0], [-1, k]) as tf.Tensor2D);
   }
 
   /** The learned graph over z, nodes named `z<m>_<i>`. */

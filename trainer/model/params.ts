@@ -1,8 +1,8 @@
 /**
  * The model's parameters, keyed by stable names (`enc/x1/dense0/kernel`, `flow/w1`, `adjacency/logits`)
  * so checkpoints and optimizer state are matched by name, never by position. Initial values are
- * drawn from the project's seeded `Rng` in JavaScript, so a seed gives the same initial model on
- * every backend.
+ * drawn from the project's seeded `Rng` in JavaScript, one stream per name, so a seed gives the same
+ * initial values on every backend and whichever subset of the model a process builds.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../common/random.js';
@@ -38,9 +38,12 @@ export class ParamStore {
     } else if (init.kind === 'constant') {
       values = new Float32Array(size).fill(init.value);
     } else {
+      // One stream per parameter name: a trainer that builds only its own modalities' encoders
+      // draws exactly the values the whole model would give them.
+      const rng = this.rng.fork(name);
       const limit = Math.sqrt(6 / (init.fanIn + init.fanOut));
       values = new Float32Array(size);
-      for (let i = 0; i < size; i++) values[i] = (2 * this.rng.uniform() - 1) * limit;
+      for (let i = 0; i < size; i++) values[i] = (2 * rng.uniform() - 1) * limit;
     }
     const variable = tf.variable(tf.tensor(values, shape, 'float32'), true, `${this.prefix}/${name}`);
     this.byName.set(name, variable);

@@ -37,15 +37,16 @@ export class FlatAdam {
 
   /**
    * One update with gradients in parameter order. Returns the global gradient norm before clipping
-   * as a scalar tensor the caller owns.
+   * as a scalar tensor the caller owns. `globalNorm` replaces the norm of `grads` when these
+   * parameters are part of a model spread over several trainers: clipping must see all of it.
    */
-  apply(grads: readonly tf.Tensor[], lr: number): tf.Scalar {
+  apply(grads: readonly tf.Tensor[], lr: number, globalNorm?: number): tf.Scalar {
     this.t += 1;
     const { beta1, beta2, epsilon, clipNorm } = this.config;
     const t = this.t;
     return tf.tidy(() => {
-      const flat = tf.concat(grads.map((g) => tf.reshape(g, [-1])));
-      const norm = tf.sqrt(tf.sum(tf.square(flat)));
+      const flat = flatten(grads);
+      const norm = globalNorm === undefined ? tf.sqrt(tf.sum(tf.square(flat))) : tf.scalar(globalNorm);
       const g = Number.isFinite(clipNorm)
         ? tf.mul(flat, tf.minimum(1, tf.div(clipNorm, tf.add(norm, 1e-12))))
         : flat;
@@ -99,4 +100,9 @@ export class FlatAdam {
     this.m.dispose();
     this.v.dispose();
   }
+}
+
+/** Gradients in parameter order as one vector. */
+export function flatten(grads: readonly tf.Tensor[]): tf.Tensor1D {
+  return tf.concat(grads.map((g) => tf.reshape(g, [-1]))) as tf.Tensor1D;
 }

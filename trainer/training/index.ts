@@ -1,4 +1,5 @@
-export { DEFAULT_ADAM, FlatAdam, type AdamConfig } from './adam.js';
+export { DEFAULT_ADAM, FlatAdam, flatten, type AdamConfig } from './adam.js';
+export { LocalEngine } from './local-engine.js';
 export {
   CHECKPOINT_MANIFEST,
   CHECKPOINT_WEIGHTS,
@@ -15,6 +16,11 @@ export { progressReporter, type ProgressSink } from './progress.js';
 export {
   DEFAULT_TRAIN,
   Trainer,
+  VALIDATION_CHUNK,
+  type LossValues,
+  type RunHooks,
+  type StepContext,
+  type StepEngine,
   type CurveRow,
   type LoopState,
   type TrainData,

@@ -4,12 +4,17 @@
  * (split, batch order, posterior samples, gate noise) comes from one seeded `Rng`, whose state is
  * part of the checkpoint, so a resumed run continues where it stopped (bit for bit on a
  * deterministic backend such as wasm or cpu).
+ *
+ * The loop is the same for one process and for a trainer group: it only decides which rows, seeds
+ * and learning rate each step uses; a `StepEngine` does the arithmetic (`LocalEngine` here, the
+ * group engine in trainer/distributed/, which gets the same decisions from the same seed on every
+ * trainer).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { invalidArgument } from '../../common/errors.js';
 import { Rng, type RngState } from '../../common/random.js';
 import type { CrlModel } from '../model/index.js';
-import { DEFAULT_ADAM, FlatAdam, type AdamConfig } from './adam.js';
+import { DEFAULT_ADAM, type AdamConfig, type FlatAdam } from './adam.js';
 
 export interface TrainOptions {
   /** Maximum optimizer steps. */
@@ -92,44 +97,74 @@ export interface TrainSummary {
   curve: CurveRow[];
 }
 
-export class Trainer {
+/** Loss terms summed or averaged over rows. */
+export interface LossValues {
+  total: number;
+  ind: number;
+  sp: number;
+  recon: number;
+}
+
+export interface StepContext {
+  /** Seed of the step's posterior noise and gate noise. */
+  seed: number;
+  lr: number;
+  /** Multiplier of alpha_Sp (warm-up). */
+  spScale: number;
+  /** Optimizer steps taken before this one. */
+  step: number;
+}
+
+/** The arithmetic of training: one process, or this trainer's part of a group. */
+export interface StepEngine {
+  /** The parameters this engine updates (a model part on a group trainer). */
+  readonly model: CrlModel;
   readonly adam: FlatAdam;
+  /**
+   * One optimizer step on the given batch rows (dataset row indices). Returns [total, ind, sp,
+   * recon] as a tensor the caller owns, so a local engine need not wait for the device.
+   */
+  step(rows: Int32Array, ctx: StepContext): Promise<tf.Tensor1D>;
+  /** Mean loss terms over `rows` with the evaluation gate; `seed` fixes the posterior noise. */
+  validate(rows: Int32Array, seed: number, step: number, pass: number): Promise<LossValues>;
+  dispose(): void;
+}
+
+export interface RunHooks {
+  /** After each evaluation, with its curve row. */
+  onEval?: (row: CurveRow) => void;
+  /** After each step, with its wall seconds (without device sync: dispatch time on a GPU). */
+  onStep?: (seconds: number, step: number) => void;
+  /** Polled before each step; true ends training (cancellation). */
+  shouldStop?: () => boolean;
+}
+
+const YIELD_EVERY = 8;
+
+/** Validation rows per forward pass (memory: the aggregate KL is quadratic in it). */
+export const VALIDATION_CHUNK = 4096;
+
+export class Trainer {
   state: LoopState;
   private readonly rng: Rng;
-  private readonly data: tf.Tensor2D[];
   private readonly trainRows: number[];
-  private readonly valRows: tf.Tensor1D;
+  private readonly valRows: Int32Array;
   private readonly evalSeed: number;
 
   constructor(
-    readonly model: CrlModel,
-    data: TrainData,
+    readonly engine: StepEngine,
+    n: number,
     readonly options: TrainOptions,
   ) {
-    checkOptions(options, data.n);
-    const dims = model.config.modalities.map((m) => m.dims);
-    if (data.xs.length !== dims.length)
-      throw invalidArgument(`${data.xs.length} modality blocks for ${dims.length}`);
-    data.xs.forEach((x, m) => {
-      if (x.length !== data.n * (dims[m] as number)) {
-        throw invalidArgument(`modality ${m + 1}: ${x.length} values for ${data.n} x ${dims[m]}`);
-      }
-    });
-    this.data = data.xs.map((x, m) => tf.keep(tf.tensor2d(x, [data.n, dims[m] as number])));
+    checkOptions(options, n);
     const root = new Rng(options.seed);
-    const perm = root.fork('split').permutation(data.n);
-    const nVal = Math.min(data.n - 1, Math.round(options.validationFraction * data.n));
-    this.trainRows = perm.slice(0, data.n - nVal).sort((a, b) => a - b);
-    const valRows = nVal > 0 ? perm.slice(data.n - nVal) : this.trainRows.slice(0, Math.min(1024, data.n));
-    this.valRows = tf.keep(
-      tf.tensor1d(
-        valRows.sort((a, b) => a - b),
-        'int32',
-      ),
-    );
+    const perm = root.fork('split').permutation(n);
+    const nVal = Math.min(n - 1, Math.round(options.validationFraction * n));
+    this.trainRows = perm.slice(0, n - nVal).sort((a, b) => a - b);
+    const valRows = nVal > 0 ? perm.slice(n - nVal) : this.trainRows.slice(0, Math.min(1024, n));
+    this.valRows = Int32Array.from(valRows.sort((a, b) => a - b));
     this.evalSeed = root.fork('eval').nextUint32();
     this.rng = root.fork('train');
-    this.adam = new FlatAdam(model.params.list(), options.adam);
     this.state = {
       step: 0,
       rng: this.rng.getState(),
@@ -141,6 +176,14 @@ export class Trainer {
       curve: [],
       wallBefore: 0,
     };
+  }
+
+  get model(): CrlModel {
+    return this.engine.model;
+  }
+
+  get adam(): FlatAdam {
+    return this.engine.adam;
   }
 
   learningRate(step: number): number {
@@ -165,121 +208,111 @@ export class Trainer {
 
   /**
    * One optimizer step. Returns the loss terms [total, ind, sp, recon] as a tensor the caller
-   * owns (no device sync here).
+   * owns.
    */
-  step(): tf.Tensor1D {
-    const idx = this.nextBatch();
+  async step(): Promise<tf.Tensor1D> {
+    const rows = this.nextBatch();
     const seed = this.rng.nextUint32();
     const lr = this.learningRate(this.state.step);
     const warm = this.options.sparsityWarmup * this.options.steps;
     const spScale = warm > 0 ? Math.min(1, this.state.step / warm) : 1;
-    const params = this.model.params.list();
-    const terms = tf.tidy(() => {
-      const idxT = tf.tensor1d(idx, 'int32');
-      const xb = this.data.map((x) => tf.gather(x, idxT) as tf.Tensor2D);
-      let parts: tf.Tensor[] = [];
-      const { value, grads } = tf.variableGrads(
-        () => {
-          const l = this.model.losses(xb, { training: true, seed, spScale });
-          parts = [tf.keep(l.ind), tf.keep(l.sp), tf.keep(l.recon)];
-          return l.total;
-        },
-        params.map((p) => p.variable),
-      );
-      const ordered = params.map((p) => grads[p.variable.name] ?? tf.zerosLike(p.variable));
-      this.adam.apply(ordered, lr).dispose();
-      const out = tf.stack([value, ...parts]) as tf.Tensor1D;
-      parts.forEach((t) => t.dispose());
-      return out;
-    });
+    const terms = await this.engine.step(rows, { seed, lr, spScale, step: this.state.step });
     this.state.step += 1;
     this.state.rng = this.rng.getState();
     return terms;
   }
 
   /** Mean loss terms over the validation rows (evaluation gate, fixed posterior-sample seed). */
-  validationLoss(): { total: number; ind: number; sp: number; recon: number } {
-    const nRows = this.valRows.size;
-    const chunk = 4096;
-    const sums = [0, 0, 0, 0];
-    for (let start = 0; start < nRows; start += chunk) {
-      const end = Math.min(nRows, start + chunk);
-      const vals = tf.tidy(() => {
-        const idx = tf.slice(this.valRows, [start], [end - start]);
-        const xb = this.data.map((x) => tf.gather(x, idx) as tf.Tensor2D);
-        const l = this.model.losses(xb, { training: false, seed: (this.evalSeed + start) >>> 0 });
-        return tf.stack([l.total, l.ind, l.sp, l.recon]).dataSync();
-      });
-      for (let k = 0; k < 4; k++) sums[k] = (sums[k] as number) + (vals[k] as number) * (end - start);
+  async validationLoss(): Promise<LossValues> {
+    const nRows = this.valRows.length;
+    const sums = { total: 0, ind: 0, sp: 0, recon: 0 };
+    let pass = 0;
+    for (let start = 0; start < nRows; start += VALIDATION_CHUNK) {
+      const end = Math.min(nRows, start + VALIDATION_CHUNK);
+      pass += 1;
+      const v = await this.engine.validate(
+        this.valRows.subarray(start, end),
+        (this.evalSeed + start) >>> 0,
+        this.state.step,
+        pass,
+      );
+      for (const k of ['total', 'ind', 'sp', 'recon'] as const) sums[k] += v[k] * (end - start);
     }
-    const n = nRows;
     return {
-      total: (sums[0] as number) / n,
-      ind: (sums[1] as number) / n,
-      sp: (sums[2] as number) / n,
-      recon: (sums[3] as number) / n,
+      total: sums.total / nRows,
+      ind: sums.ind / nRows,
+      sp: sums.sp / nRows,
+      recon: sums.recon / nRows,
     };
   }
 
   /**
-   * Trains until `options.steps` or early stopping, calling `onEval` after each evaluation. A
-   * restored trainer continues from its step.
+   * Trains until `options.steps` or early stopping. A restored trainer continues from its step.
+   * Every few steps it yields to the event loop, so a service hosting it keeps answering calls
+   * even when no step waits on the network.
    */
-  run(onEval?: (row: CurveRow) => void): TrainSummary {
+  async run(hooks: RunHooks = {}): Promise<TrainSummary> {
+    const { onEval, onStep, shouldStop } = hooks;
     const started = performance.now();
     const startStep = this.state.step;
     const { steps, evalEvery, patience } = this.options;
     let acc: tf.Tensor1D | undefined;
     let accSteps = 0;
-    while (this.state.step < steps && !this.state.stoppedEarly) {
-      const terms = this.step();
-      if (acc === undefined) acc = terms;
-      else {
-        const next = tf.add(acc, terms) as tf.Tensor1D;
-        acc.dispose();
-        terms.dispose();
-        acc = next;
-      }
-      accSteps += 1;
-      if (this.state.step % evalEvery === 0 || this.state.step === steps) {
-        const train = acc.dataSync();
-        acc.dispose();
-        acc = undefined;
-        const val = this.validationLoss();
-        if (!Number.isFinite(val.total) || !Number.isFinite(train[0] as number)) {
-          throw invalidArgument(
-            `the loss became non-finite at step ${this.state.step} (lower --lr, or check the data)`,
-            { field: '--lr' },
-          );
+    try {
+      while (this.state.step < steps && !this.state.stoppedEarly && !(shouldStop?.() ?? false)) {
+        const stepStarted = performance.now();
+        const terms = await this.step();
+        onStep?.((performance.now() - stepStarted) / 1000, this.state.step);
+        if (this.state.step % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+        if (acc === undefined) acc = terms;
+        else {
+          const next = tf.add(acc, terms) as tf.Tensor1D;
+          acc.dispose();
+          terms.dispose();
+          acc = next;
         }
-        const row: CurveRow = {
-          step: this.state.step,
-          lr: this.learningRate(this.state.step - 1),
-          train_total: (train[0] as number) / accSteps,
-          train_ind: (train[1] as number) / accSteps,
-          train_sp: (train[2] as number) / accSteps,
-          train_recon: (train[3] as number) / accSteps,
-          val_total: val.total,
-          val_ind: val.ind,
-          val_sp: val.sp,
-          val_recon: val.recon,
-          edges: this.model.graph().edges.length,
-          wall_s: this.state.wallBefore + (performance.now() - started) / 1000,
-        };
-        accSteps = 0;
-        this.state.curve.push(row);
-        const best = this.state.bestVal;
-        if (best === null || val.total < best - 1e-4 * Math.abs(best)) {
-          this.state.bestVal = val.total;
-          this.state.evalsSinceBest = 0;
-        } else {
-          this.state.evalsSinceBest += 1;
-          if (patience > 0 && this.state.evalsSinceBest >= patience) this.state.stoppedEarly = true;
+        accSteps += 1;
+        if (this.state.step % evalEvery === 0 || this.state.step === steps) {
+          const train = acc.dataSync();
+          acc.dispose();
+          acc = undefined;
+          const val = await this.validationLoss();
+          if (!Number.isFinite(val.total) || !Number.isFinite(train[0] as number)) {
+            throw invalidArgument(
+              `the loss became non-finite at step ${this.state.step} (lower --lr, or check the data)`,
+              { field: '--lr' },
+            );
+          }
+          const row: CurveRow = {
+            step: this.state.step,
+            lr: this.learningRate(this.state.step - 1),
+            train_total: (train[0] as number) / accSteps,
+            train_ind: (train[1] as number) / accSteps,
+            train_sp: (train[2] as number) / accSteps,
+            train_recon: (train[3] as number) / accSteps,
+            val_total: val.total,
+            val_ind: val.ind,
+            val_sp: val.sp,
+            val_recon: val.recon,
+            edges: this.model.graph().edges.length,
+            wall_s: this.state.wallBefore + (performance.now() - started) / 1000,
+          };
+          accSteps = 0;
+          this.state.curve.push(row);
+          const best = this.state.bestVal;
+          if (best === null || val.total < best - 1e-4 * Math.abs(best)) {
+            this.state.bestVal = val.total;
+            this.state.evalsSinceBest = 0;
+          } else {
+            this.state.evalsSinceBest += 1;
+            if (patience > 0 && this.state.evalsSinceBest >= patience) this.state.stoppedEarly = true;
+          }
+          onEval?.(row);
         }
-        onEval?.(row);
       }
+    } finally {
+      acc?.dispose();
     }
-    acc?.dispose();
     const elapsed = (performance.now() - started) / 1000;
     this.state.wallBefore += elapsed;
     return {
@@ -297,27 +330,8 @@ export class Trainer {
     this.rng.setState(state.rng);
   }
 
-  /** Estimated latents (posterior means) for all rows in dataset order, row-major n x d. */
-  latents(): Float32Array {
-    const n = this.data[0]?.shape[0] ?? 0;
-    const d = this.model.layout.d;
-    const out = new Float32Array(n * d);
-    const chunk = 4096;
-    for (let start = 0; start < n; start += chunk) {
-      const size = Math.min(chunk, n - start);
-      const vals = tf.tidy(() => {
-        const xb = this.data.map((x) => tf.slice(x, [start, 0], [size, -1]) as tf.Tensor2D);
-        return this.model.encodeLatents(xb).dataSync();
-      });
-      out.set(vals, start * d);
-    }
-    return out;
-  }
-
   dispose(): void {
-    this.data.forEach((t) => t.dispose());
-    this.valRows.dispose();
-    this.adam.dispose();
+    this.engine.dispose();
   }
 }
 

@@ -6,6 +6,8 @@ import { generateSynthetic } from '../../../../trainer/data/synthetic/generate.j
 import { resolveSpec } from '../../../../trainer/data/synthetic/spec.js';
 import { CrlModel, modelConfig, type ModalitySpec } from '../../../../trainer/model/index.js';
 import {
+  DEFAULT_ADAM,
+  LocalEngine,
   DEFAULT_TRAIN,
   prepareTrainingData,
   readCheckpoint,
@@ -39,7 +41,7 @@ const options = (steps: number): TrainOptions => ({
 
 function make(hidden = 16, steps = 40): { model: CrlModel; trainer: Trainer } {
   const model = new CrlModel(modelConfig(specs, { hidden }), 5);
-  return { model, trainer: new Trainer(model, data, options(steps)) };
+  return { model, trainer: new Trainer(new LocalEngine(model, data, DEFAULT_ADAM), data.n, options(steps)) };
 }
 
 function paramValues(model: CrlModel): Map<string, Float32Array> {
@@ -51,10 +53,10 @@ describe('training loop', () => {
     await selectBackend('wasm');
   }, 60_000);
 
-  it('the validation loss falls on a tiny case', () => {
+  it('the validation loss falls on a tiny case', async () => {
     const { model, trainer } = make(16, 80);
-    const before = trainer.validationLoss().total;
-    const summary = trainer.run();
+    const before = (await trainer.validationLoss()).total;
+    const summary = await trainer.run();
     expect(summary.steps).toBe(80);
     expect(summary.curve).toHaveLength(8);
     const after = summary.curve.at(-1)!.val_total;
@@ -81,17 +83,17 @@ describe('training loop', () => {
     ).toThrow(/rows/);
   });
 
-  it('a checkpoint round-trips and a resumed run continues bit for bit', () => {
+  it('a checkpoint round-trips and a resumed run continues bit for bit', async () => {
     const dir = tempDir();
     // Reference: 40 steps straight.
     const ref = make(16, 40);
-    ref.trainer.run();
+    await ref.trainer.run();
     const refParams = paramValues(ref.model);
 
     // 20 steps, checkpoint to disk, restore into a fresh trainer, 20 more.
     const first = make(16, 40);
     const stopAt = 20;
-    while (first.trainer.state.step < stopAt) first.trainer.step().dispose();
+    while (first.trainer.state.step < stopAt) (await first.trainer.step()).dispose();
     const files = serializeCheckpoint(first.trainer);
     const ckptDir = join(dir, 'ckpt');
     mkdirSync(ckptDir);
@@ -107,7 +109,7 @@ describe('training loop', () => {
     expect(second.trainer.adam.t).toBe(first.trainer.adam.t);
     expect(Array.from(second.trainer.adam.m.dataSync())).toEqual(Array.from(first.trainer.adam.m.dataSync()));
 
-    second.trainer.run();
+    await second.trainer.run();
     const resumed = paramValues(second.model);
     for (const [name, v] of refParams) expect(resumed.get(name), name).toEqual(v);
 
@@ -142,12 +144,12 @@ describe('training loop', () => {
     }
   });
 
-  it('disposes what it allocates', () => {
+  it('disposes what it allocates', async () => {
     const { model, trainer } = make(16, 10);
-    trainer.run();
+    await trainer.run();
     const before = tf.memory().numTensors;
-    trainer.run(); // already at its step budget: nothing to do
-    for (let k = 0; k < 3; k++) trainer.step().dispose();
+    await trainer.run(); // already at its step budget: nothing to do
+    for (let k = 0; k < 3; k++) (await trainer.step()).dispose();
     expect(tf.memory().numTensors).toBe(before);
     trainer.dispose();
     model.dispose();

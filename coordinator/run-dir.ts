@@ -1,0 +1,150 @@
+/**
+ * The run directory of a trial trained on the cluster, laid out like `crl train --out` writes it
+ * so the same tools read both: result.json, latents.csv, graph.json (+ .dot, .svg), curve.csv.
+ * It is staged and renamed into place in one step, so a directory that exists is complete.
+ */
+import { resolve } from 'node:path';
+import { formatCsv } from '../common/csv.js';
+import { formatGraph, type Graph } from '../common/graph.js';
+import { makeTable, type Table } from '../common/matrix.js';
+import { writeDirectoryAtomically } from '../common/output-dir.js';
+import { renderSvg, toDot } from '../evaluator/export/index.js';
+import type { Assignment, Progress, Trial, TrialResult, TrialSpec } from '../proto/gen/crl/v1/trial.js';
+import { trialStateToJSON } from '../proto/gen/crl/v1/trial.js';
+
+export interface RunDirectoryContent {
+  /** The trial with its result; `result.runDir` is filled in here. */
+  trial: Trial;
+  /** n x d posterior means, columns named as the graph's nodes. */
+  latents: Table;
+  graph: Graph;
+  curve: readonly Progress[];
+}
+
+/** Writes the run directory and returns its absolute path. Refuses a non-empty existing `dir`. */
+export async function writeRunDirectory(dir: string, content: RunDirectoryContent): Promise<string> {
+  const target = resolve(dir);
+  const dot = toDot(content.graph, { title: content.trial.id });
+  // Rendered before staging: the staged write is synchronous, so nothing slow runs half-way.
+  const svg = await renderSvg(dot);
+  const trial: Trial = {
+    ...content.trial,
+    result: { ...(content.trial.result ?? emptyResult()), runDir: target },
+  };
+  writeDirectoryAtomically(target, { flag: 'spec.out_dir' }, (out) => {
+    out.write('latents.csv', formatCsv(content.latents));
+    out.write('graph.json', formatGraph(content.graph));
+    out.write('graph.dot', dot);
+    out.write('graph.svg', svg);
+    out.write('curve.csv', curveCsv(content.curve));
+    // Last, as in `crl train`: a reader that finds result.json finds everything else.
+    out.write('result.json', `${JSON.stringify(resultJson(trial, content.graph), null, 2)}\n`);
+  });
+  return target;
+}
+
+/** result.json: the TrialResult in snake_case (absent metrics as null) with the trial's identity. */
+export function resultJson(trial: Trial, graph: Graph): Record<string, unknown> {
+  const r = trial.result ?? emptyResult();
+  return {
+    trial_id: trial.id,
+    state: trialStateToJSON(trial.state)
+      .replace(/^TRIAL_STATE_/, '')
+      .toLowerCase(),
+    mcc: r.mcc ?? null,
+    mcc_per_modality: r.mcc === undefined ? null : { ...r.mccPerModality },
+    r2: r.r2 ?? null,
+    shd: r.shd ?? null,
+    shd_cdt: r.shdCdt ?? null,
+    steps: r.steps,
+    stopped_early: r.stoppedEarly,
+    wall_s: r.wallS,
+    backend: r.backend,
+    run_dir: r.runDir,
+    final: r.final === undefined ? null : progressJson(r.final),
+    sync_wait_fraction: { ...r.syncWaitFraction },
+    edges: graph.edges.length,
+    graph: { nodes: graph.nodes, edges: graph.edges },
+    spec: trial.spec === undefined ? null : specJson(trial.spec),
+    assignments: trial.assignments.map(assignmentJson),
+  };
+}
+
+function specJson(s: TrialSpec): Record<string, unknown> {
+  return {
+    preset: s.preset,
+    data_dir: s.dataDir,
+    modalities: s.modalities,
+    seed: s.seed,
+    rows: s.rows,
+    steps: s.steps,
+    batch_size: s.batchSize,
+    lr: s.lr,
+    eval_every: s.evalEvery,
+    patience: s.patience,
+    alpha_ind: s.alphaInd ?? null,
+    alpha_sp: s.alphaSp ?? null,
+    alpha_recon: s.alphaRecon ?? null,
+    overrides_json: s.overridesJson,
+    out_dir: s.outDir,
+  };
+}
+
+function assignmentJson(a: Assignment): Record<string, unknown> {
+  return {
+    trainer_id: a.trainerId,
+    modalities: a.modalities,
+    shard_index: a.shardIndex,
+    shard_count: a.shardCount,
+  };
+}
+
+function progressJson(p: Progress): Record<string, number> {
+  return Object.fromEntries(PROGRESS_COLUMNS.map(([key, name]) => [name, p[key]]));
+}
+
+/** Progress fields and their snake_case names; curve.csv has the columns of `crl train`'s (no total_steps). */
+const PROGRESS_COLUMNS: readonly (readonly [keyof Progress, string])[] = [
+  ['step', 'step'],
+  ['totalSteps', 'total_steps'],
+  ['lr', 'lr'],
+  ['trainTotal', 'train_total'],
+  ['trainInd', 'train_ind'],
+  ['trainSp', 'train_sp'],
+  ['trainRecon', 'train_recon'],
+  ['valTotal', 'val_total'],
+  ['valInd', 'val_ind'],
+  ['valSp', 'val_sp'],
+  ['valRecon', 'val_recon'],
+  ['edges', 'edges'],
+  ['wallS', 'wall_s'],
+];
+
+const CURVE_COLUMNS = PROGRESS_COLUMNS.filter(([key]) => key !== 'totalSteps');
+
+export function curveCsv(curve: readonly Progress[]): string {
+  const p = CURVE_COLUMNS.length;
+  const data = new Float64Array(curve.length * p);
+  curve.forEach((row, r) => CURVE_COLUMNS.forEach(([key], j) => (data[r * p + j] = row[key])));
+  return formatCsv(
+    makeTable(
+      CURVE_COLUMNS.map(([, name]) => name),
+      curve.length,
+      data,
+    ),
+  );
+}
+
+function emptyResult(): TrialResult {
+  return {
+    mccPerModality: {},
+    graph: undefined,
+    steps: 0,
+    stoppedEarly: false,
+    wallS: 0,
+    backend: '',
+    runDir: '',
+    final: undefined,
+    syncWaitFraction: {},
+  };
+}

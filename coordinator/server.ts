@@ -1,0 +1,141 @@
+/**
+ * The coordinator process in one call: trainer registry, trial lifecycle, CoordinatorService on
+ * gRPC and, when asked, Prometheus metrics. Tests and the local cluster launcher start it in
+ * process; `trials` and `registry` are returned for them to drive and inspect directly.
+ */
+import { invalidArgument } from '../common/errors.js';
+import {
+  coordinatorMetrics,
+  createRegistry,
+  serveMetrics,
+  type RunningMetricsServer,
+} from '../common/metrics/index.js';
+import { startGrpcServer } from '../common/rpc/server.js';
+import { CoordinatorServiceService } from '../proto/gen/crl/v1/coordinator.js';
+import { TrainerRegistry } from './registry.js';
+import { coordinatorService } from './service.js';
+import { TrialManager } from './trials.js';
+
+export interface CoordinatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** The NATS server trainer groups sync over (told to trainers at registration and on JoinTrial). */
+  natsUrl: string;
+  /** host:port of the EvaluatorService. */
+  evaluatorAddress: string;
+  /** Serve /metrics on this port (0: a free one); no metrics endpoint when absent. */
+  metricsPort?: number;
+  /** Default: `host`. */
+  metricsHost?: string;
+  /** How often trainers are asked to heartbeat. Default 1000 ms. */
+  heartbeatIntervalMs?: number;
+  /** Silence after which a trainer is declared dead. Default 5000 ms. */
+  heartbeatTimeoutMs?: number;
+  maxMessageBytes?: number;
+}
+
+export interface RunningCoordinator {
+  readonly port: number;
+  /** host:port, as clients dial it. */
+  readonly address: string;
+  /** http://host:port/metrics, when metrics are served. */
+  readonly metricsUrl: string | undefined;
+  readonly trials: TrialManager;
+  readonly registry: TrainerRegistry;
+  /** Cancels running trials (releasing their trainers), then stops serving. */
+  stop(): Promise<void>;
+}
+
+export async function startCoordinator(opts: CoordinatorOptions): Promise<RunningCoordinator> {
+  const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 1000;
+  const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 5000;
+  if (!(Number.isInteger(heartbeatIntervalMs) && heartbeatIntervalMs > 0)) {
+    throw invalidArgument(`must be a positive integer, got ${heartbeatIntervalMs}`, {
+      field: 'heartbeatIntervalMs',
+    });
+  }
+  if (!(heartbeatTimeoutMs > heartbeatIntervalMs)) {
+    throw invalidArgument(
+      `must exceed heartbeatIntervalMs (${heartbeatIntervalMs}), got ${heartbeatTimeoutMs}: one late heartbeat would kill a trainer`,
+      { field: 'heartbeatTimeoutMs' },
+    );
+  }
+  if (opts.natsUrl === '') throw invalidArgument('the NATS URL is required', { field: 'natsUrl' });
+  if (opts.evaluatorAddress === '') {
+    throw invalidArgument('the evaluator address is required', { field: 'evaluatorAddress' });
+  }
+
+  const promRegistry = createRegistry('coordinator');
+  const metrics = coordinatorMetrics(promRegistry);
+  const registry = new TrainerRegistry({ heartbeatTimeoutMs });
+  const updateTrainers = (): void => {
+    const counts = registry.counts();
+    metrics.trainers.set({ state: 'idle' }, counts.idle);
+    metrics.trainers.set({ state: 'busy' }, counts.busy);
+  };
+  registry.onChange(updateTrainers);
+  registry.onDeath(() => metrics.heartbeatsMissed.inc());
+  updateTrainers();
+
+  const trials = new TrialManager({
+    registry,
+    natsUrl: opts.natsUrl,
+    evaluatorAddress: opts.evaluatorAddress,
+    metrics,
+    ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }),
+  });
+
+  let metricsServer: RunningMetricsServer | undefined;
+  let grpc;
+  try {
+    grpc = await startGrpcServer({
+      ...(opts.host === undefined ? {} : { host: opts.host }),
+      ...(opts.port === undefined ? {} : { port: opts.port }),
+      ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }),
+      services: [
+        {
+          definition: CoordinatorServiceService,
+          implementation: coordinatorService({
+            trials,
+            registry,
+            natsUrl: opts.natsUrl,
+            heartbeatIntervalMs,
+          }),
+        },
+      ],
+    });
+    if (opts.metricsPort !== undefined) {
+      metricsServer = await serveMetrics(promRegistry, {
+        host: opts.metricsHost ?? opts.host ?? '127.0.0.1',
+        port: opts.metricsPort,
+      });
+    }
+  } catch (err) {
+    await grpc?.stop(0);
+    await trials.close();
+    registry.close();
+    throw err;
+  }
+  const server = grpc;
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await trials.close();
+      registry.close();
+      await server.stop();
+      await metricsServer?.stop();
+    })();
+    return stopped;
+  };
+  return {
+    port: server.port,
+    address: server.address,
+    metricsUrl: metricsServer?.url,
+    trials,
+    registry,
+    stop,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * CoordinatorService over gRPC: a thin layer that checks required fields and hands everything to
+ * the trial lifecycle and the trainer registry, whose CrlErrors become gRPC statuses.
+ */
+import { invalidArgument } from '../common/errors.js';
+import { serverStreamHandler, unaryHandler } from '../common/rpc/status.js';
+import type { CoordinatorServiceServer, TrainerInfo } from '../proto/gen/crl/v1/coordinator.js';
+import type { TrainerRegistry } from './registry.js';
+import { isTerminal, type TrialManager } from './trials.js';
+
+export interface CoordinatorServiceDeps {
+  trials: TrialManager;
+  registry: TrainerRegistry;
+  /** Told to every trainer that registers, for its groups to sync over. */
+  natsUrl: string;
+  heartbeatIntervalMs: number;
+}
+
+export function coordinatorService(deps: CoordinatorServiceDeps): CoordinatorServiceServer {
+  const { trials, registry } = deps;
+  return {
+    submitTrial: unaryHandler((req) => ({
+      trial: trials.submit({ spec: req.spec, trainers: req.trainers, replicas: req.replicas }),
+    })),
+
+    getTrial: unaryHandler((req) => ({ trial: trials.get(req.trialId) })),
+
+    cancelTrial: unaryHandler((req) => ({ trial: trials.cancel(req.trialId) })),
+
+    watchTrial: serverStreamHandler(
+      (req, call) =>
+        new Promise<void>((resolve) => {
+          let done = false;
+          let unsubscribe = (): void => {};
+          const finish = (): void => {
+            if (done) return;
+            done = true;
+            unsubscribe();
+            resolve();
+          };
+          call.on('cancelled', finish);
+          // watch() throws NOT_FOUND before calling the listener; the handler turns it into the status.
+          unsubscribe = trials.watch(req.trialId, (event) => {
+            if (done) return;
+            call.write({ trial: event.trial, message: event.message });
+            if (isTerminal(event.trial.state)) finish();
+          });
+          if (done) unsubscribe();
+        }),
+    ),
+
+    listTrainers: unaryHandler(() => ({
+      trainers: registry.list().map((t): TrainerInfo => ({
+        trainerId: t.id,
+        address: t.address,
+        backend: t.backend,
+        trialId: t.trialId ?? '',
+        lastHeartbeatMs: t.lastHeartbeatMs,
+      })),
+    })),
+
+    registerTrainer: unaryHandler((req) => {
+      registry.register(req.trainerId, req.address, req.backend);
+      return { heartbeatIntervalMs: deps.heartbeatIntervalMs, natsUrl: deps.natsUrl };
+    }),
+
+    heartbeat: unaryHandler((req) => {
+      if (req.trainerId === '') throw invalidArgument('a trainer id is required', { field: 'trainer_id' });
+      registry.heartbeat(req.trainerId);
+      return {};
+    }),
+  };
+}

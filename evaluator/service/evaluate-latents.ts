@@ -1,0 +1,84 @@
+/**
+ * EvaluateLatents: MCC (global and per modality), kernel-ridge R², and SHD of the learned graph
+ * after relabelling its latents by the MCC matching, the way `crl train` scores a run.
+ */
+import { invalidArgument } from '../../common/errors.js';
+import type { Graph } from '../../common/graph.js';
+import type { Table } from '../../common/matrix.js';
+import { fromProtoGraph } from '../../common/rpc/graph.js';
+import type { EvaluateLatentsRequest, EvaluateLatentsResponse } from '../../proto/gen/crl/v1/evaluator.js';
+import {
+  kernelRidgeR2,
+  matchingToRelabel,
+  mcc,
+  requireFinite,
+  shd,
+  type MatchedPair,
+  type R2Protocol,
+} from '../metrics/index.js';
+import { requireSameRowCount, tableFromRequest } from './inputs.js';
+
+const R2_PROTOCOLS: readonly R2Protocol[] = ['heldout', 'insample'];
+
+export function evaluateLatents(req: EvaluateLatentsRequest): EvaluateLatentsResponse {
+  const estimate = tableFromRequest(req.estimated, 'estimated', req.estimatedNames, 'estimated_names', 'e');
+  const truth = tableFromRequest(req.truth, 'truth', req.truthNames, 'truth_names', 't');
+  requireSameRowCount(estimate, 'estimated', truth, 'truth');
+  requireFinite(estimate, 'estimated');
+  requireFinite(truth, 'truth');
+  // Checked even with skip_r2: a typo should fail now, not once skip_r2 is turned off.
+  const protocol = r2Protocol(req.r2Protocol);
+  const graphs = graphPair(req);
+
+  const labels = { truth: 'truth', estimate: 'estimated' };
+  const m = mcc(truth, estimate, { labels });
+  const perModality = m.per_modality ?? {};
+  // Estimated latents of modality m stand only for true latents of modality m, so the matching
+  // that relabels (and that the response reports) is the per-modality one when blocks exist.
+  const blocks = Object.values(perModality);
+  const matching = blocks.length > 0 ? blocks.flatMap((s) => s.matching) : m.matching;
+
+  const res: EvaluateLatentsResponse = {
+    mcc: m.mcc,
+    mccPerModality: Object.fromEntries(Object.entries(perModality).map(([k, v]) => [k, v.mcc])),
+    matching: matchingIndices(matching, estimate, truth),
+  };
+  if (!req.skipR2) res.r2 = kernelRidgeR2(truth, estimate, { protocol, seed: req.seed, labels }).r2;
+  if (graphs !== undefined) {
+    const s = shd(graphs.truth, graphs.learned, {
+      relabel: matchingToRelabel(matching),
+      labels: { truth: 'true_graph', estimate: 'learned' },
+    });
+    res.shd = s.shd_directed;
+    res.shdCdt = s.shd_cdt;
+    res.shdSkeleton = s.shd_skeleton;
+  }
+  return res;
+}
+
+function r2Protocol(requested: string): R2Protocol {
+  if (requested === '') return 'heldout';
+  if ((R2_PROTOCOLS as readonly string[]).includes(requested)) return requested as R2Protocol;
+  throw invalidArgument(`${JSON.stringify(requested)} is not one of ${R2_PROTOCOLS.join(', ')}`, {
+    field: 'r2_protocol',
+  });
+}
+
+/** Both graphs or neither: one alone is almost certainly a client bug, not a request to skip SHD. */
+function graphPair(req: EvaluateLatentsRequest): { learned: Graph; truth: Graph } | undefined {
+  if (req.learned === undefined && req.trueGraph === undefined) return undefined;
+  if (req.learned === undefined || req.trueGraph === undefined) {
+    const missing = req.learned === undefined ? 'learned' : 'true_graph';
+    throw invalidArgument('learned and true_graph go together (SHD needs both)', { field: missing });
+  }
+  return {
+    learned: fromProtoGraph(req.learned, 'learned'),
+    truth: fromProtoGraph(req.trueGraph, 'true_graph'),
+  };
+}
+
+/** matching[i] = column index in truth of the partner of estimated column i, or -1. */
+function matchingIndices(pairs: readonly MatchedPair[], estimate: Table, truth: Table): number[] {
+  const partner = new Map(pairs.map((p) => [p.estimate, truth.columns.indexOf(p.truth)]));
+  return estimate.columns.map((c) => partner.get(c) ?? -1);
+}

@@ -1,0 +1,252 @@
+/**
+ * One trial on this trainer: joins its group, loads only its own modalities, trains in lockstep
+ * with its peers and keeps the trained model part until the coordinator has collected the latents
+ * and says leave.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CrlError, invalidArgument } from '../../common/errors.js';
+import { latentName, type Graph } from '../../common/graph.js';
+import type { TrainerMetrics } from '../../common/metrics/index.js';
+import { toProtoGraph } from '../../common/rpc/graph.js';
+import { encodeTensor } from '../../common/rpc/tensor.js';
+import type {
+  GetLatentsResponse,
+  JoinTrialRequest,
+  TrainingSummary,
+} from '../../proto/gen/crl/v1/trainer.js';
+import type { Progress } from '../../proto/gen/crl/v1/trial.js';
+import { loadTrainingInput } from '../data/input.js';
+import {
+  createGroupMember,
+  groupTopology,
+  natsTransport,
+  type GroupMemberHandle,
+  type SyncObserver,
+} from '../distributed/index.js';
+import { prepareTrainingData, serializeCheckpoint, type CurveRow } from '../training/index.js';
+import { trialSettings } from './settings.js';
+
+/** Rows per GetLatents message (bounded message size whatever the cohort). */
+const LATENT_ROWS_PER_MESSAGE = 16_384;
+
+export interface TrialRunDeps {
+  self: string;
+  backend: string;
+  nats(url: string): Promise<NatsConnection>;
+  metrics?: TrainerMetrics;
+  /** How long a sync round waits for a peer (default 120 s; the coordinator also watches liveness). */
+  syncTimeoutMs?: number;
+}
+
+export class TrialRun {
+  private stopped: Error | undefined;
+  private done = false;
+
+  private constructor(
+    readonly trialId: string,
+    private readonly member: GroupMemberHandle,
+    /** Names of the trial's latents per trained modality index, as the coordinator names them. */
+    private readonly latentNames: string[],
+    private readonly ownNames: Map<number, string>,
+    private readonly totalSteps: number,
+    /** Row shards of the group: this trainer encodes about batch / shards rows per step. */
+    private readonly shards: number,
+    private readonly deps: TrialRunDeps,
+  ) {}
+
+  static async join(req: JoinTrialRequest, deps: TrialRunDeps): Promise<TrialRun> {
+    const { spec, assignment } = req;
+    if (req.trialId === '') throw invalidArgument('is required', { field: 'trial_id' });
+    if (spec === undefined) throw invalidArgument('is required', { field: 'spec' });
+    if (assignment === undefined) throw invalidArgument('is required', { field: 'assignment' });
+    if (assignment.trainerId !== deps.self) {
+      throw invalidArgument(`is ${assignment.trainerId}, but this is trainer ${deps.self}`, {
+        field: 'assignment.trainer_id',
+      });
+    }
+    if (assignment.modalities.length === 0)
+      throw invalidArgument('names no modality', { field: 'assignment.modalities' });
+    if (req.group.length === 0) throw invalidArgument('is empty', { field: 'group' });
+    if (req.natsUrl === '') throw invalidArgument('is required', { field: 'nats_url' });
+
+    const source = {
+      seed: spec.seed,
+      ...(spec.preset !== '' ? { preset: spec.preset } : {}),
+      ...(spec.dataDir !== '' ? { data: spec.dataDir } : {}),
+      ...(spec.rows > 0 ? { n: spec.rows } : {}),
+    };
+    const input = loadTrainingInput(source, { read: assignment.modalities, truth: false });
+    const trained = spec.modalities.length > 0 ? spec.modalities : input.specs.map((s) => s.name);
+    const specs = trained.map((name, i) => {
+      const s = input.specs.find((x) => x.name === name);
+      if (s === undefined) {
+        throw invalidArgument(
+          `unknown modality "${name}"; the data have ${input.specs.map((x) => x.name).join(', ')}`,
+          {
+            field: `spec.modalities[${i}]`,
+          },
+        );
+      }
+      return s;
+    });
+    const indexOf = (name: string, field: string): number => {
+      const k = trained.indexOf(name);
+      if (k < 0)
+        throw invalidArgument(`modality "${name}" is not trained in this trial (${trained.join(', ')})`, {
+          field,
+        });
+      return k;
+    };
+    const topology = groupTopology(
+      req.group.map((a, g) => ({
+        id: a.trainerId,
+        modalities: a.modalities.map((name, j) => indexOf(name, `group[${g}].modalities[${j}]`)),
+        shard: a.shardIndex,
+      })),
+      trained.length,
+    );
+    const me = topology.members.find((m) => m.id === deps.self);
+    if (me === undefined) throw invalidArgument(`does not list trainer ${deps.self}`, { field: 'group' });
+    const { config, options } = trialSettings(spec, specs);
+    const data = prepareTrainingData(
+      me.modalities.map(
+        (k) => input.tables.find((t) => t.name === trained[k]) as (typeof input.tables)[number],
+      ),
+    );
+    const latentNames = specs.flatMap((s) => {
+      const pos = input.specs.findIndex((x) => x.name === s.name);
+      return Array.from({ length: s.latents }, (_, i) => latentName(pos + 1, i + 1));
+    });
+    const nc = await deps.nats(req.natsUrl);
+    const member = createGroupMember({
+      trialId: req.trialId,
+      self: deps.self,
+      config,
+      options,
+      topology,
+      transport: natsTransport(nc),
+      xs: data.xs,
+      n: data.n,
+      observer: observerFor(deps.metrics),
+      ...(deps.syncTimeoutMs === undefined ? {} : { timeoutMs: deps.syncTimeoutMs }),
+    });
+    const ownNames = new Map(me.modalities.map((k) => [k, trained[k] as string]));
+    return new TrialRun(req.trialId, member, latentNames, ownNames, options.steps, topology.shards, deps);
+  }
+
+  /** Trains to the end; `onProgress` gets every evaluation. */
+  async train(onProgress: (p: Progress) => void): Promise<TrainingSummary> {
+    const { trainer, channel, engine } = this.member;
+    const started = performance.now();
+    const rowsPerStep = Math.ceil(trainer.options.batchSize / this.shards);
+    this.deps.metrics?.activeTrials.inc();
+    try {
+      await channel.ready();
+      const summary = await trainer.run({
+        onEval: (row) => onProgress(progressOf(row, this.totalSteps)),
+        onStep: (seconds) => {
+          const m = this.deps.metrics;
+          if (m === undefined) return;
+          m.steps.inc({ trial: this.trialId });
+          m.stepDuration.observe(seconds);
+          for (const name of this.ownNames.values())
+            m.samples.inc({ trial: this.trialId, modality: name }, rowsPerStep);
+        },
+        shouldStop: () => this.stopped !== undefined,
+      });
+      if (this.stopped !== undefined) throw this.stopped;
+      this.done = true;
+      const graph = this.renamed(engine.model.graph());
+      const d = engine.model.layout.d;
+      return {
+        steps: summary.steps,
+        stoppedEarly: summary.stoppedEarly,
+        wallS: (performance.now() - started) / 1000,
+        stepsPerS: summary.stepsPerSecond,
+        backend: this.deps.backend,
+        graph: toProtoGraph(graph),
+        edgeProbabilities: encodeTensor(engine.model.adjacency.probabilityValues(), [d, d]),
+        syncWaitS: channel.waitSeconds,
+        curve: summary.curve.map((r) => progressOf(r, this.totalSteps)),
+      };
+    } finally {
+      this.deps.metrics?.activeTrials.dec();
+    }
+  }
+
+  /** This trainer's latents, modality by modality, in bounded chunks. */
+  *latents(): Generator<GetLatentsResponse> {
+    if (!this.done)
+      throw new CrlError('FAILED_PRECONDITION', `trial ${this.trialId} has not finished training here`);
+    for (const [k, name] of this.ownNames) {
+      const { rowOffset, rows, values } = this.member.engine.latents(k);
+      const width = rows === 0 ? 0 : values.length / rows;
+      for (let at = 0; at < rows; at += LATENT_ROWS_PER_MESSAGE) {
+        const size = Math.min(LATENT_ROWS_PER_MESSAGE, rows - at);
+        yield {
+          modality: name,
+          rowOffset: rowOffset + at,
+          z: encodeTensor(values.subarray(at * width, (at + size) * width), [size, width]),
+        };
+      }
+    }
+  }
+
+  /** Writes this trainer's checkpoint (its model part, moments and loop state) under `dir`. */
+  checkpoint(dir: string): { path: string; step: number } {
+    const path = join(dir, this.deps.self);
+    const files = serializeCheckpoint(this.member.trainer);
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, 'weights.bin'), files.weights);
+    writeFileSync(join(path, 'manifest.json'), files.manifest);
+    return { path, step: this.member.trainer.state.step };
+  }
+
+  /** Stops training at the next step boundary and fails any pending sync. */
+  stop(reason: string): void {
+    if (this.stopped !== undefined) return;
+    this.stopped = new CrlError('ABORTED', reason);
+    this.member.channel.abort(this.stopped);
+  }
+
+  dispose(): void {
+    this.stop('the trainer left the trial');
+    this.member.dispose();
+  }
+
+  /** The model names latents by position in the trial; the coordinator by position in the dataset. */
+  private renamed(g: Graph): Graph {
+    return { nodes: this.latentNames, edges: g.edges };
+  }
+}
+
+function progressOf(row: CurveRow, totalSteps: number): Progress {
+  return {
+    step: row.step,
+    totalSteps,
+    lr: row.lr,
+    trainTotal: row.train_total,
+    trainInd: row.train_ind,
+    trainSp: row.train_sp,
+    trainRecon: row.train_recon,
+    valTotal: row.val_total,
+    valInd: row.val_ind,
+    valSp: row.val_sp,
+    valRecon: row.val_recon,
+    edges: row.edges,
+    wallS: row.wall_s,
+  };
+}
+
+function observerFor(m: TrainerMetrics | undefined): SyncObserver {
+  if (m === undefined) return {};
+  return {
+    wait: (round, seconds) =>
+      m.syncWait.observe({ round: round.startsWith('grads.') ? 'grads' : round }, seconds),
+    sent: (bytes) => m.natsSentBytes.inc(bytes),
+    received: (bytes) => m.natsReceivedBytes.inc(bytes),
+    rejected: (reason) => m.rejectedMessages.inc({ reason }),
+  };
+}
