@@ -5,8 +5,10 @@
  */
 import { resolve } from 'node:path';
 import { formatCsv } from '../common/csv.js';
+import { curveCsv } from '../common/curve.js';
 import { formatGraph, type Graph } from '../common/graph.js';
-import { makeTable, type Table } from '../common/matrix.js';
+import { curveRowOf } from '../common/rpc/progress.js';
+import type { Table } from '../common/matrix.js';
 import { writeDirectoryAtomically } from '../common/output-dir.js';
 import { renderSvg, toDot } from '../evaluator/export/index.js';
 import type { Assignment, Progress, Trial, TrialResult, TrialSpec } from '../proto/gen/crl/v1/trial.js';
@@ -36,7 +38,7 @@ export async function writeRunDirectory(dir: string, content: RunDirectoryConten
     out.write('graph.json', formatGraph(content.graph));
     out.write('graph.dot', dot);
     out.write('graph.svg', svg);
-    out.write('curve.csv', curveCsv(content.curve));
+    out.write('curve.csv', curveCsv(content.curve.map(curveRowOf)));
     // Last, as in `crl train`: a reader that finds result.json finds everything else.
     out.write('result.json', `${JSON.stringify(resultJson(trial, content.graph), null, 2)}\n`);
   });
@@ -100,39 +102,7 @@ function assignmentJson(a: Assignment): Record<string, unknown> {
 }
 
 function progressJson(p: Progress): Record<string, number> {
-  return Object.fromEntries(PROGRESS_COLUMNS.map(([key, name]) => [name, p[key]]));
-}
-
-/** Progress fields and their snake_case names; curve.csv has the columns of `crl train`'s (no total_steps). */
-const PROGRESS_COLUMNS: readonly (readonly [keyof Progress, string])[] = [
-  ['step', 'step'],
-  ['totalSteps', 'total_steps'],
-  ['lr', 'lr'],
-  ['trainTotal', 'train_total'],
-  ['trainInd', 'train_ind'],
-  ['trainSp', 'train_sp'],
-  ['trainRecon', 'train_recon'],
-  ['valTotal', 'val_total'],
-  ['valInd', 'val_ind'],
-  ['valSp', 'val_sp'],
-  ['valRecon', 'val_recon'],
-  ['edges', 'edges'],
-  ['wallS', 'wall_s'],
-];
-
-const CURVE_COLUMNS = PROGRESS_COLUMNS.filter(([key]) => key !== 'totalSteps');
-
-export function curveCsv(curve: readonly Progress[]): string {
-  const p = CURVE_COLUMNS.length;
-  const data = new Float64Array(curve.length * p);
-  curve.forEach((row, r) => CURVE_COLUMNS.forEach(([key], j) => (data[r * p + j] = row[key])));
-  return formatCsv(
-    makeTable(
-      CURVE_COLUMNS.map(([, name]) => name),
-      curve.length,
-      data,
-    ),
-  );
+  return { total_steps: p.totalSteps, ...curveRowOf(p) };
 }
 
 function emptyResult(): TrialResult {

@@ -10,6 +10,7 @@ import { CrlError, invalidArgument } from '../common/errors.js';
 import { latentName } from '../common/graph.js';
 import { StagedDirectory } from '../common/output-dir.js';
 import { MANIFEST_FILE, readManifest } from '../trainer/data/manifest.js';
+import { modalitySpecsOf } from '../trainer/data/modality-specs.js';
 import { PRESETS, resolveSpec, type SyntheticSpec } from '../trainer/data/synthetic/spec.js';
 import type { TrialSpec } from '../proto/gen/crl/v1/trial.js';
 import { DEFAULT_MODEL_SIZE, type ModelSize, type PlacedModality } from './placement.js';
@@ -114,33 +115,13 @@ function datasetModalities(spec: TrialSpec): {
     });
   }
   const manifest = readManifest(dir);
-  const all = manifest.modalities.map((m, i): TrialModality => {
-    const latents = m.latents ?? m.truth?.latents.length;
-    if (latents === undefined) {
-      throw invalidArgument('has no latent size: set "latents" in dataset.json', {
-        file: manifestFile,
-        field: `modalities[${i}].latents`,
-      });
-    }
-    const truthK = m.truth?.latents.length;
-    if (truthK !== undefined && truthK !== latents) {
-      // Caught now rather than after training, when the latents could not be scored.
-      throw invalidArgument(
-        `latents = ${latents} does not fit the ${truthK} truth latents listed for ${m.name}`,
-        {
-          file: manifestFile,
-          field: `modalities[${i}].latents`,
-        },
-      );
-    }
-    return {
-      name: m.name,
-      index: i,
-      dims: m.dims,
-      latents,
-      exogenous: m.exogenous ?? m.truth?.exogenous.length ?? 0,
-    };
-  });
+  const all = modalitySpecsOf(manifest, manifestFile).map((m, index): TrialModality => ({
+    name: m.name,
+    index,
+    dims: m.dims,
+    latents: m.latents,
+    exogenous: m.exogenous,
+  }));
   return { all, rows: manifest.n, source: { kind: 'data_dir', dir } };
 }
 

@@ -9,13 +9,14 @@ import { resolve } from 'node:path';
 import { CrlError } from '../../common/errors.js';
 import { latentModality } from '../../common/graph.js';
 import { fromProtoGraph } from '../../common/rpc/graph.js';
+import { curveRowOf } from '../../common/rpc/progress.js';
 import { CoordinatorClient } from '../../coordinator/client.js';
 import { stateName } from '../../coordinator/trial-state.js';
 import { startLocalCluster, type LocalCluster } from '../../deploy/local/cluster.js';
 import { BACKEND_CHOICES } from '../../trainer/backend/index.js';
 import { PRESETS } from '../../trainer/data/synthetic/spec.js';
 import { progressReporter, type ProgressSink } from '../../trainer/training/progress.js';
-import { TrialState, type Progress, type Trial } from '../../proto/gen/crl/v1/trial.js';
+import { TrialState, type Trial } from '../../proto/gen/crl/v1/trial.js';
 import { choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
 
 interface RunFlags {
@@ -157,7 +158,7 @@ export async function runTrial(f: RunFlags, log: ProgressSink): Promise<Record<s
       const p = e.trial?.progress;
       if (p !== undefined && p.step > 0) {
         reporter ??= progressReporter(log, p.totalSteps);
-        reporter.onEval(curveRow(p));
+        reporter.onEval(curveRowOf(p));
       }
     });
     reporter?.done();
@@ -206,23 +207,6 @@ function report(trial: Trial, log: ProgressSink): Record<string, unknown> {
     backend: r.backend,
     sync_wait_fraction: r.syncWaitFraction,
     run_dir: r.runDir,
-  };
-}
-
-function curveRow(p: Progress) {
-  return {
-    step: p.step,
-    lr: p.lr,
-    train_total: p.trainTotal,
-    train_ind: p.trainInd,
-    train_sp: p.trainSp,
-    train_recon: p.trainRecon,
-    val_total: p.valTotal,
-    val_ind: p.valInd,
-    val_sp: p.valSp,
-    val_recon: p.valRecon,
-    edges: p.edges,
-    wall_s: p.wallS,
   };
 }
 

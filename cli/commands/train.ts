@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { formatCsv } from '../../common/csv.js';
+import { curveCsv } from '../../common/curve.js';
 import { formatGraph, latentModality, type Graph } from '../../common/graph.js';
 import { makeTable, selectColumns } from '../../common/matrix.js';
 import { StagedDirectory, writeDirectoryAtomically } from '../../common/output-dir.js';
@@ -196,27 +197,6 @@ async function trainAndWrite(
     trainer.dispose();
     model.dispose();
   }
-}
-
-const CURVE_COLUMNS: (keyof CurveRow)[] = [
-  'step',
-  'lr',
-  'train_total',
-  'train_ind',
-  'train_sp',
-  'train_recon',
-  'val_total',
-  'val_ind',
-  'val_sp',
-  'val_recon',
-  'edges',
-  'wall_s',
-];
-
-function curveCsv(curve: readonly CurveRow[]): string {
-  const data = new Float64Array(curve.length * CURVE_COLUMNS.length);
-  curve.forEach((row, r) => CURVE_COLUMNS.forEach((c, j) => (data[r * CURVE_COLUMNS.length + j] = row[c])));
-  return formatCsv(makeTable(CURVE_COLUMNS, curve.length, data));
 }
 
 interface TrainFlags {

@@ -8,6 +8,7 @@ import { latentLayoutOf } from '../../common/graph.js';
 import type { ModalitySpec } from '../model/config.js';
 import type { ModalityTable } from '../training/data.js';
 import { loadDataset, loadTruth, type LoadedTruth } from './dataset.js';
+import { modalitySpecsOf } from './modality-specs.js';
 import { generateSynthetic } from './synthetic/generate.js';
 import { resolveSpec } from './synthetic/spec.js';
 
@@ -62,36 +63,7 @@ export function loadTrainingInput(o: InputSource, opts: InputOptions = {}): Trai
   const dir = o.data as string;
   if (o.n !== undefined) throw invalidArgument('--n applies to --preset only', { field: '--n' });
   const ds = loadDataset(dir, opts.read === undefined ? {} : { modalities: opts.read });
-  const all = ds.manifest.modalities;
-  const specs = all.map((m, i): ModalitySpec => {
-    const latents = m.latents ?? m.truth?.latents.length;
-    if (latents === undefined) {
-      throw invalidArgument('has no latent size: set "latents" in dataset.json', {
-        file: dir,
-        field: `modalities[${i}].latents`,
-      });
-    }
-    const truthK = m.truth?.latents.length;
-    if (truthK !== undefined && truthK !== latents) {
-      throw invalidArgument(
-        `latents = ${latents} does not fit the ${truthK} truth latents listed for modality ${m.name}`,
-        { file: dir, field: `modalities[${i}].latents` },
-      );
-    }
-    if (latents > m.dims) {
-      throw invalidArgument(`latents = ${latents} exceeds dims = ${m.dims}`, {
-        file: dir,
-        field: `modalities[${i}].latents`,
-      });
-    }
-    return {
-      name: m.name,
-      kind: m.kind,
-      dims: m.dims,
-      latents,
-      exogenous: m.exogenous ?? m.truth?.exogenous.length ?? 0,
-    };
-  });
+  const specs = modalitySpecsOf(ds.manifest, dir);
   const truth = opts.truth === false ? undefined : loadTruth(dir, ds.manifest);
   if (truth !== undefined) {
     const want = latentLayoutOf(specs.map((s) => s.latents)).names;

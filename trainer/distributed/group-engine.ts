@@ -27,6 +27,7 @@ import type { CodeBlock, CrlModel } from '../model/index.js';
 import { FlatAdam, flatten, type AdamConfig } from '../training/adam.js';
 import type { LossValues, StepContext, StepEngine } from '../training/train.js';
 import type { SyncChannel } from './channel.js';
+import type { SyncKey } from './mailbox.js';
 import { shardRange, type GroupTopology } from './topology.js';
 
 export const ROUND_CODES = 'codes';
@@ -112,12 +113,7 @@ export class GroupEngine implements StepEngine {
           const own = this.encodeOwn(mine, ctx.seed, window);
           const blocks = this.wholeBatch(codes, own, B);
           const { ind: i, sp: s } = this.model.objective(blocks, { training: true, seed: ctx.seed });
-          const parts = this.owned.map((m) =>
-            tf.mul(
-              this.model.reconstruction(m, this.rowsOf(m, mine), (own.get(m) as CodeBlock).sample),
-              mine.length / B,
-            ),
-          ) as tf.Scalar[];
+          const parts = this.ownReconstruction(own, mine, B);
           keep = { ind: tf.keep(i), sp: tf.keep(s), recon: parts.map((p) => tf.keep(p)) };
           const { alpha } = this.model.config;
           const terms = [
@@ -142,15 +138,7 @@ export class GroupEngine implements StepEngine {
       // STATS: per owned modality, its reconstruction term on this slice and its squared gradient norm.
       const scalars: number[] = [];
       this.owned.forEach((_, k) => scalars.push(reconParts[k] as number, sq[k] as number));
-      const stats = await this.channel.exchange(
-        ROUND_STATS,
-        SyncRound.SYNC_ROUND_STATS,
-        key,
-        this.shard,
-        [],
-        scalars,
-        this.everyone,
-      );
+      const stats = await this.exchangeStats(key, scalars);
       const { recon: reconTotal, normSq } = this.combineStats(stats, 2);
       const norm = Math.sqrt(normSq + (sq[this.owned.length] as number));
       this.adam.apply(reduced, ctx.lr, norm).dispose();
@@ -176,25 +164,12 @@ export class GroupEngine implements StepEngine {
     const v = tf.tidy(() => {
       const own = this.encodeOwn(mine, seed, window);
       const { ind, sp } = this.model.objective(this.wholeBatch(codes, own, B), { training: false, seed });
-      const parts = this.owned.map((m) =>
-        tf.mul(
-          this.model.reconstruction(m, this.rowsOf(m, mine), (own.get(m) as CodeBlock).sample),
-          mine.length / B,
-        ),
-      );
+      const parts = this.ownReconstruction(own, mine, B);
       return tf.concat([tf.stack([ind, sp]), ...(parts.length > 0 ? [tf.stack(parts)] : [])]).dataSync();
     });
     const scalars = this.owned.map((_, k) => v[2 + k] as number);
     scalars.push(this.sharedChecksum());
-    const stats = await this.channel.exchange(
-      ROUND_STATS,
-      SyncRound.SYNC_ROUND_STATS,
-      key,
-      this.shard,
-      [],
-      scalars,
-      this.everyone,
-    );
+    const stats = await this.exchangeStats(key, scalars);
     this.checkReplicas(stats, step);
     const { recon } = this.combineStats(stats, 1);
     const ind = v[0] as number;
@@ -229,6 +204,32 @@ export class GroupEngine implements StepEngine {
     this.adam.dispose();
   }
 
+  /**
+   * This trainer's reconstruction terms, one per owned modality, each its slice's MSE weighted by
+   * the slice's share of the batch (so the shards' terms add up to the batch mean).
+   */
+  private ownReconstruction(own: Map<number, CodeBlock>, rows: Int32Array, batchRows: number): tf.Scalar[] {
+    return this.owned.map(
+      (m) =>
+        tf.mul(
+          this.model.reconstruction(m, this.rowsOf(m, rows), (own.get(m) as CodeBlock).sample),
+          rows.length / batchRows,
+        ) as tf.Scalar,
+    );
+  }
+
+  private exchangeStats(key: SyncKey, scalars: number[]): Promise<Map<string, SyncMessage>> {
+    return this.channel.exchange(
+      ROUND_STATS,
+      SyncRound.SYNC_ROUND_STATS,
+      key,
+      this.shard,
+      [],
+      scalars,
+      this.everyone,
+    );
+  }
+
   private rowsOf(m: number, rows: Int32Array): tf.Tensor2D {
     return tf.gather(this.data.get(m) as tf.Tensor2D, tf.tensor1d(rows, 'int32')) as tf.Tensor2D;
   }
@@ -246,7 +247,7 @@ export class GroupEngine implements StepEngine {
     rows: Int32Array,
     seed: number,
     window: { batchRows: number; rowOffset: number },
-    key: { step: number; version: number; pass: number },
+    key: SyncKey,
   ): Promise<Map<string, SyncMessage>> {
     let blocks: SyncBlock[] = [];
     tf.tidy(() => {
@@ -315,10 +316,7 @@ export class GroupEngine implements StepEngine {
   }
 
   /** Sums each owned modality's gradients over its replicas, in shard order. */
-  private async reduceReplicas(
-    grads: tf.Tensor[],
-    key: { step: number; version: number; pass: number },
-  ): Promise<tf.Tensor[]> {
+  private async reduceReplicas(grads: tf.Tensor[], key: SyncKey): Promise<tf.Tensor[]> {
     const params = this.model.params.list();
     const out = grads.slice();
     for (const m of this.owned) {

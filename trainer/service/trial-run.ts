@@ -10,6 +10,7 @@ import { CrlError, invalidArgument } from '../../common/errors.js';
 import { latentName, type Graph } from '../../common/graph.js';
 import type { TrainerMetrics } from '../../common/metrics/index.js';
 import { toProtoGraph } from '../../common/rpc/graph.js';
+import { progressOf } from '../../common/rpc/progress.js';
 import { encodeTensor } from '../../common/rpc/tensor.js';
 import type {
   GetLatentsResponse,
@@ -25,7 +26,7 @@ import {
   type GroupMemberHandle,
   type SyncObserver,
 } from '../distributed/index.js';
-import { prepareTrainingData, serializeCheckpoint, type CurveRow } from '../training/index.js';
+import { prepareTrainingData, serializeCheckpoint } from '../training/index.js';
 import { trialSettings } from './settings.js';
 
 /** Rows per GetLatents message (bounded message size whatever the cohort). */
@@ -220,24 +221,6 @@ export class TrialRun {
   private renamed(g: Graph): Graph {
     return { nodes: this.latentNames, edges: g.edges };
   }
-}
-
-function progressOf(row: CurveRow, totalSteps: number): Progress {
-  return {
-    step: row.step,
-    totalSteps,
-    lr: row.lr,
-    trainTotal: row.train_total,
-    trainInd: row.train_ind,
-    trainSp: row.train_sp,
-    trainRecon: row.train_recon,
-    valTotal: row.val_total,
-    valInd: row.val_ind,
-    valSp: row.val_sp,
-    valRecon: row.val_recon,
-    edges: row.edges,
-    wallS: row.wall_s,
-  };
 }
 
 function observerFor(m: TrainerMetrics | undefined): SyncObserver {

@@ -11,6 +11,7 @@
  * trainer).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { CurveRow } from '../../common/curve.js';
 import { invalidArgument } from '../../common/errors.js';
 import { Rng, type RngState } from '../../common/random.js';
 import type { CrlModel } from '../model/index.js';
@@ -58,21 +59,7 @@ export interface TrainData {
   xs: Float32Array[];
 }
 
-export interface CurveRow {
-  step: number;
-  lr: number;
-  train_total: number;
-  train_ind: number;
-  train_sp: number;
-  train_recon: number;
-  val_total: number;
-  val_ind: number;
-  val_sp: number;
-  val_recon: number;
-  /** Edges in the current graph readout. */
-  edges: number;
-  wall_s: number;
-}
+export type { CurveRow };
 
 /** Loop state beyond parameters and moments; JSON, stored in the checkpoint manifest. */
 export interface LoopState {

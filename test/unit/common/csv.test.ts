@@ -1,20 +1,10 @@
 import { writeFileSync } from 'node:fs';
+import { errorOf } from '../../helpers/errors.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CrlError } from '../../../common/errors.js';
 import { formatCsv, formatNumber, parseNumericCsv, readNumericCsv } from '../../../common/csv.js';
 import { makeTable } from '../../../common/matrix.js';
 import { tempDir } from '../../helpers/tmp.js';
-
-function errorOf(fn: () => unknown): CrlError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof CrlError) return err;
-    throw err;
-  }
-  throw new Error('expected a CrlError');
-}
 
 describe('numeric CSV', () => {
   it('parses a header and rows, with CRLF, quotes, a BOM and exponents', () => {

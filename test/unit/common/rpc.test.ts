@@ -1,4 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { errorOf } from '../../helpers/errors.js';
 import { describe, expect, it } from 'vitest';
 import { CrlError, invalidArgument, type CrlErrorCode } from '../../../common/errors.js';
 import type { Graph } from '../../../common/graph.js';
@@ -13,16 +14,6 @@ import {
 import { decodeTensor, encodeTensor } from '../../../common/rpc/tensor.js';
 import { EdgeMark } from '../../../proto/gen/crl/v1/graph.js';
 import { Tensor } from '../../../proto/gen/crl/v1/tensor.js';
-
-function catchError(fn: () => unknown): CrlError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof CrlError) return err;
-    throw err;
-  }
-  throw new Error('expected a CrlError');
-}
 
 describe('tensor codec', () => {
   const values = Float32Array.from([1.5, -2, 3.25, 0, 1e-7, -1e30]);
@@ -84,7 +75,7 @@ describe('tensor codec', () => {
     ['the wrong shape', good, /estimated: shape \[4, 7\] does not match \[\?, 8\]/, { shape: [null, 8] }],
   ];
   it.each(rejections)('rejects %s, naming the field', (_what, t, message, expect_) => {
-    const err = catchError(() => decodeTensor(t, 'estimated', expect_));
+    const err = errorOf(() => decodeTensor(t, 'estimated', expect_));
     expect(err.code).toBe('INVALID_ARGUMENT');
     expect(err.where.field).toBe('estimated');
     expect(err.message).toMatch(message);
@@ -112,12 +103,12 @@ describe('graph codec', () => {
   });
 
   it('rejects a missing graph and an unspecified mark, naming the field', () => {
-    expect(catchError(() => fromProtoGraph(undefined, 'true_graph')).message).toMatch(
+    expect(errorOf(() => fromProtoGraph(undefined, 'true_graph')).message).toMatch(
       /^true_graph: graph is missing/,
     );
     const p = toProtoGraph(g);
     const bad = { ...p, edges: [p.edges[0]!, { from: 1, to: 2, mark: EdgeMark.EDGE_MARK_UNSPECIFIED }] };
-    const err = catchError(() => fromProtoGraph(bad, 'learned'));
+    const err = errorOf(() => fromProtoGraph(bad, 'learned'));
     expect(err.code).toBe('INVALID_ARGUMENT');
     expect(err.where.field).toBe('learned.edges[1]');
     expect(err.message).toMatch(/EDGE_MARK_UNSPECIFIED/);
@@ -139,7 +130,7 @@ describe('graph codec', () => {
       ],
     ];
     for (const [patch, message] of cases) {
-      const err = catchError(() => fromProtoGraph({ ...toProtoGraph(g), ...patch }, 'learned'));
+      const err = errorOf(() => fromProtoGraph({ ...toProtoGraph(g), ...patch }, 'learned'));
       expect(err.code).toBe('INVALID_ARGUMENT');
       expect(err.message).toMatch(/^learned/);
       expect(err.message).toMatch(message);

@@ -1,20 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CrlError } from '../../../common/errors.js';
+import { errorOf } from '../../helpers/errors.js';
 import { TrainerRegistry, type TrainerEntry } from '../../../coordinator/registry.js';
 
 function fakeClock(start = 1_000_000) {
   const clock = { t: start, now: () => clock.t };
   return clock;
-}
-
-function errorOf(fn: () => unknown): CrlError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof CrlError) return err;
-    throw err;
-  }
-  throw new Error('did not throw');
 }
 
 describe('TrainerRegistry', () => {

@@ -74,6 +74,28 @@ describe('L_Ind', () => {
     expect(at(1e-4)).toBeCloseTo(base, 2);
   });
 
+  it('the aggregate-posterior estimate equals the direct (B, B, K) formula', () => {
+    const [fast, direct] = tf.tidy(() => {
+      const B = 40;
+      const K = 5;
+      const mean = tf.randomNormal([B, K], 0, 1, 'float32', 11) as tf.Tensor2D;
+      const logvar = tf.randomUniform([B, K], -3, 1, 'float32', 12) as tf.Tensor2D;
+      const sample = tf.add(mean, tf.randomNormal([B, K], 0, 0.5, 'float32', 13)) as tf.Tensor2D;
+      const logPrior = tf.randomNormal([B], -4, 1, 'float32', 14) as tf.Tensor1D;
+      const diff = tf.sub(tf.expandDims(sample, 1), tf.expandDims(mean, 0));
+      const pair = tf.mul(
+        tf.sum(
+          tf.add(tf.mul(tf.square(diff), tf.expandDims(tf.exp(tf.neg(logvar)), 0)), tf.expandDims(logvar, 0)),
+          2,
+        ),
+        -0.5,
+      );
+      const ref = tf.mean(tf.sub(tf.sub(tf.logSumExp(pair, 1), Math.log(B)), logPrior));
+      return [aggregateIndependenceLoss(sample, mean, logvar, logPrior).dataSync()[0]!, ref.dataSync()[0]!];
+    });
+    expect(fast).toBeCloseTo(direct, 4);
+  });
+
   it('all terms of the full model are finite, sparsity counts the allowed edges', () => {
     const model = new CrlModel(
       modelConfig(
