@@ -25,7 +25,7 @@ export function coordinatorService(deps: CoordinatorServiceDeps): CoordinatorSer
 
     getTrial: unaryHandler((req) => ({ trial: trials.get(req.trialId) })),
 
-    cancelTrial: unaryHandler((req) => ({ trial: trials.cancel(req.trialId) })),
+    cancelTrial: unaryHandler(async (req) => ({ trial: await trials.cancel(req.trialId) })),
 
     watchTrial: serverStreamHandler(
       (req, call) =>

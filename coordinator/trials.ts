@@ -101,6 +101,8 @@ interface Run {
   readonly lead: Member;
   readonly listeners: Set<TrialListener>;
   startedMs: number;
+  /** Set when the trial starts ending: its trainers are being released, the final state follows. */
+  ending: boolean;
   /** Settles when the trial is terminal and its trainers are released. */
   readonly settled: Promise<void>;
   settle: () => void;
@@ -183,6 +185,7 @@ export class TrialManager {
       lead,
       listeners: new Set(),
       startedMs: now,
+      ending: false,
       settled,
       settle,
     };
@@ -201,9 +204,11 @@ export class TrialManager {
   }
 
   /** Cancels a trial that has not ended; an ended one is returned as it is. */
-  cancel(id: string, reason = 'cancelled by request'): Trial {
+  /** Cancels the trial; resolves once it is over (CANCELLED, or the state it reached first). */
+  async cancel(id: string, reason = 'cancelled by request'): Promise<Trial> {
     const run = this.run(id);
     this.end(run, TrialState.TRIAL_STATE_CANCELLED, reason);
+    await run.settled;
     return snapshot(run.trial);
   }
 
@@ -271,13 +276,13 @@ export class TrialManager {
           this.memberFailed(run, member, 'its stream ended without a summary');
       });
     }
-    if (isTerminal(trial.state)) return;
+    if (this.over(run)) return;
     run.startedMs = this.now();
     this.transition(run, TrialState.TRIAL_STATE_RUNNING, `joining ${run.members.length} trainer(s)`);
   }
 
   private onJoinEvent(run: Run, member: Member, msg: JoinTrialResponse): void {
-    if (isTerminal(run.trial.state) || msg.event === undefined) return;
+    if (this.over(run) || msg.event === undefined) return;
     if (msg.event.$case === 'progress') {
       const p = msg.event.progress;
       member.lastStep = p.step;
@@ -303,7 +308,7 @@ export class TrialManager {
   }
 
   private memberFailed(run: Run, member: Member, why: string): void {
-    if (isTerminal(run.trial.state)) return;
+    if (this.over(run)) return;
     const { trainerId } = member.assignment;
     this.end(
       run,
@@ -314,7 +319,7 @@ export class TrialManager {
 
   private onTrainerDeath(trainer: TrainerEntry, why: string): void {
     const run = trainer.trialId === undefined ? undefined : this.runs.get(trainer.trialId);
-    if (run === undefined || isTerminal(run.trial.state)) return;
+    if (run === undefined || this.over(run)) return;
     const member = run.members.find((m) => m.assignment.trainerId === trainer.id);
     if (member === undefined) return;
     member.dead = true;
@@ -327,7 +332,7 @@ export class TrialManager {
     let stage = 'collecting latents';
     try {
       const latents = await this.collectLatents(run);
-      if (isTerminal(run.trial.state)) return;
+      if (this.over(run)) return;
       stage = 'loading the ground truth';
       const truth = loadTrialTruth(run.resolved, run.trial.spec as TrialSpec);
       let scores: EvaluateLatentsResponse | undefined;
@@ -335,7 +340,7 @@ export class TrialManager {
         this.touch(run, 'scoring the latents against the truth');
         stage = `evaluator (${this.opts.evaluatorAddress})`;
         scores = await this.callEvaluator(run, latents, truth);
-        if (isTerminal(run.trial.state)) return;
+        if (this.over(run)) return;
       }
       stage = 'assembling the result';
       const result = this.resultOf(run, scores);
@@ -358,7 +363,7 @@ export class TrialManager {
           graph,
           curve: run.lead.summary?.curve ?? [],
         });
-        if (isTerminal(run.trial.state)) return;
+        if (this.over(run)) return;
       }
       this.end(run, TrialState.TRIAL_STATE_SUCCEEDED, '');
     } catch (err) {
@@ -465,16 +470,26 @@ export class TrialManager {
    * and releases the trainers: LeaveTrial to each live one, then idle in the registry.
    */
   private end(run: Run, state: TrialState, reason: string): void {
-    if (isTerminal(run.trial.state)) return;
-    run.trial.reason = reason;
-    this.transition(run, state, describeEnd(state, reason));
-    this.opts.metrics?.trialDuration.observe((this.now() - run.startedMs) / 1000);
-    run.listeners.clear();
+    if (this.over(run)) return;
+    run.ending = true;
     for (const m of run.members) {
       m.join?.cancel();
       m.latents?.cancel();
     }
-    void this.release(run).finally(run.settle);
+    // The final state is announced only once the trainers are free again, so whoever sees the
+    // trial end can submit the next one onto the same trainers.
+    void this.release(run).finally(() => {
+      run.trial.reason = reason;
+      this.transition(run, state, describeEnd(state, reason));
+      this.opts.metrics?.trialDuration.observe((this.now() - run.startedMs) / 1000);
+      run.listeners.clear();
+      run.settle();
+    });
+  }
+
+  /** Ended, or ending (trainers being released). */
+  private over(run: Run): boolean {
+    return run.ending || isTerminal(run.trial.state);
   }
 
   private async release(run: Run): Promise<void> {

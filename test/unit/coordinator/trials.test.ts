@@ -211,15 +211,17 @@ describe('TrialManager against fake trainers over gRPC', () => {
     const c = await cluster(['hang', 'hang'], { rows: 50 });
     const { id } = c.trials.submit({ spec: trialSpec({ preset: 'c1', rows: 50 }) });
     await vi.waitFor(() => expect(c.trials.get(id).progress?.step).toBe(10));
-    const cancelled = c.trials.cancel(id);
+    const cancelled = await c.trials.cancel(id);
     expect(cancelled.state).toBe(TrialState.TRIAL_STATE_CANCELLED);
+    // Over means over: by the time the final state shows, the trainers are free again.
+    expect(c.registry.counts()).toEqual({ idle: 2, busy: 0 });
     expect(cancelled.reason).toBe('cancelled by request');
     const trial = await c.trials.wait(id);
     expect(trial.state).toBe(TrialState.TRIAL_STATE_CANCELLED);
     expect(c.trainers.map((t) => t.leaves)).toEqual([[id], [id]]);
     expect(c.registry.counts()).toEqual({ idle: 2, busy: 0 });
     // Cancelling again changes nothing.
-    expect(c.trials.cancel(id).state).toBe(TrialState.TRIAL_STATE_CANCELLED);
+    expect((await c.trials.cancel(id)).state).toBe(TrialState.TRIAL_STATE_CANCELLED);
   });
 
   it('fails the trial when the registry declares one of its trainers dead', async () => {
