@@ -10,6 +10,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerEvalCommands } from './commands/eval.js';
 import { registerPcCommands } from './commands/pc.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerStudyCommands } from './commands/study.js';
 import { registerTrainCommand } from './commands/train.js';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTrainCommand(program);
   registerClusterCommands(program);
   registerServeCommands(program);
+  registerStudyCommands(program);
   return program;
 }
 

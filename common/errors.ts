@@ -21,11 +21,19 @@ export class CrlError extends Error {
   override readonly name = 'CrlError';
   readonly code: CrlErrorCode;
   readonly where: ErrorLocation;
+  /** The message without the location prefix. */
+  readonly detail: string;
 
   constructor(code: CrlErrorCode, message: string, where: ErrorLocation = {}, options?: ErrorOptions) {
     super(formatMessage(message, where), options);
     this.code = code;
     this.where = where;
+    this.detail = message;
+  }
+
+  /** The same error located elsewhere: `where` fields replace this one's (e.g. add the file). */
+  relocated(where: ErrorLocation): CrlError {
+    return new CrlError(this.code, this.detail, { ...this.where, ...where }, { cause: this });
   }
 }
 

@@ -14,7 +14,10 @@ import { startGrpcServer } from '../common/rpc/server.js';
 import { CoordinatorServiceService } from '../proto/gen/crl/v1/coordinator.js';
 import { TrainerRegistry } from './registry.js';
 import { coordinatorService } from './service.js';
+import { StudyManager } from './study/manager.js';
+import { studyService } from './study/service.js';
 import { TrialManager } from './trials.js';
+import { StudyServiceService } from '../proto/gen/crl/v1/study.js';
 
 export interface CoordinatorOptions {
   /** Default 127.0.0.1. */
@@ -43,6 +46,7 @@ export interface RunningCoordinator {
   /** http://host:port/metrics, when metrics are served. */
   readonly metricsUrl: string | undefined;
   readonly trials: TrialManager;
+  readonly studies: StudyManager;
   readonly registry: TrainerRegistry;
   /** Cancels running trials (releasing their trainers), then stops serving. */
   stop(): Promise<void>;
@@ -87,6 +91,8 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }),
   });
 
+  const studies = new StudyManager({ trials, registry });
+
   let metricsServer: RunningMetricsServer | undefined;
   let grpc;
   try {
@@ -104,6 +110,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
             heartbeatIntervalMs,
           }),
         },
+        { definition: StudyServiceService, implementation: studyService(studies) },
       ],
     });
     if (opts.metricsPort !== undefined) {
@@ -114,6 +121,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     }
   } catch (err) {
     await grpc?.stop(0);
+    await studies.close();
     await trials.close();
     registry.close();
     throw err;
@@ -123,6 +131,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      await studies.close();
       await trials.close();
       registry.close();
       await server.stop();
@@ -135,6 +144,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     address: server.address,
     metricsUrl: metricsServer?.url,
     trials,
+    studies,
     registry,
     stop,
   };

@@ -1,0 +1,380 @@
+/**
+ * Runs studies on the trainer pool: proposes trials with the sampler, packs up to
+ * `max_concurrent` of them onto idle trainers, feeds each evaluation to the pruner (cancelling the
+ * trial when it says so), retries failed trials up to the spec's count with the retry kept in the
+ * trial's history, and records final objective values. A study ends COMPLETED when its budget is
+ * spent (trials or time) and nothing runs; the Pareto front (or the best trial) is kept current.
+ *
+ * Studies live in memory here; persistence across coordinator restarts is the next slice.
+ */
+import { randomBytes } from 'node:crypto';
+import { CrlError } from '../../common/errors.js';
+import type { Study, StudyTrial } from '../../proto/gen/crl/v1/study.js';
+import { StudyState, StudyTrialOutcome } from '../../proto/gen/crl/v1/study.js';
+import { TrialState, type Trial } from '../../proto/gen/crl/v1/trial.js';
+import type { TrainerRegistry } from '../registry.js';
+import { isTerminal } from '../trial-state.js';
+import type { TrialManager } from '../trials.js';
+import type { TrialRecord } from './history.js';
+import { intermediateValues, objectiveValues } from './objectives.js';
+import { best, paretoFront } from './pareto.js';
+import { createPruner, type Pruner } from './pruner.js';
+import { createSampler, type Sampler } from './sampler.js';
+import { parseStudySpec, toTrialSpec, type StudySpec } from './spec.js';
+
+export interface StudyEvent {
+  study: Study;
+  message: string;
+}
+
+export interface StudyManagerOptions {
+  trials: TrialManager;
+  registry: TrainerRegistry;
+  /** How often waiting studies look for idle trainers (they also look whenever a trial ends). */
+  pumpIntervalMs?: number;
+  now?: () => number;
+}
+
+interface StudyRun {
+  id: string;
+  spec: StudySpec;
+  specJson: string;
+  state: StudyState;
+  reason: string;
+  records: TrialRecord[];
+  /** Per trial number: the cluster trials that ran it (first attempt, then retries). */
+  attempts: string[][];
+  reasons: string[];
+  /** Trial numbers being pruned (their cancellation is in flight). */
+  pruning: Map<number, number>;
+  /** Trial numbers running, or failed and waiting in `retryQueue` for their next attempt. */
+  running: Set<number>;
+  retryQueue: number[];
+  unwatch: Map<number, () => void>;
+  sampler: Sampler;
+  pruner: Pruner;
+  startedMs: number;
+  createdMs: number;
+  updatedMs: number;
+  listeners: Set<(e: StudyEvent) => void>;
+  settle: () => void;
+  settled: Promise<void>;
+}
+
+export class StudyManager {
+  private readonly runs = new Map<string, StudyRun>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: StudyManagerOptions) {
+    this.now = opts.now ?? Date.now;
+    this.timer = setInterval(() => {
+      for (const run of this.runs.values()) this.pump(run);
+    }, opts.pumpIntervalMs ?? 500);
+    this.timer.unref();
+  }
+
+  /** Validates the spec (JSON or YAML text) and starts the study. */
+  submit(specText: string): Study {
+    const spec = parseStudySpec(specText, 'spec_json');
+    const id = `study-${randomBytes(5).toString('hex')}`;
+    let settle = (): void => {};
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const now = this.now();
+    const run: StudyRun = {
+      id,
+      spec,
+      specJson: specText,
+      state: StudyState.STUDY_STATE_RUNNING,
+      reason: '',
+      records: [],
+      attempts: [],
+      reasons: [],
+      pruning: new Map(),
+      running: new Set(),
+      retryQueue: [],
+      unwatch: new Map(),
+      sampler: createSampler(spec.sampler),
+      pruner: createPruner(spec.pruner),
+      startedMs: now,
+      createdMs: now,
+      updatedMs: now,
+      listeners: new Set(),
+      settle,
+      settled,
+    };
+    this.runs.set(id, run);
+    this.pump(run);
+    return this.snapshot(run);
+  }
+
+  get(id: string): Study {
+    return this.snapshot(this.run(id));
+  }
+
+  list(): Study[] {
+    return [...this.runs.values()].map((r) => this.snapshot(r));
+  }
+
+  /** Snapshot now and on every change until the study ends. */
+  watch(id: string, listener: (e: StudyEvent) => void): () => void {
+    const run = this.run(id);
+    listener({ study: this.snapshot(run), message: 'snapshot' });
+    if (run.state !== StudyState.STUDY_STATE_RUNNING) return () => {};
+    run.listeners.add(listener);
+    return () => run.listeners.delete(listener);
+  }
+
+  async wait(id: string): Promise<Study> {
+    const run = this.run(id);
+    await run.settled;
+    return this.snapshot(run);
+  }
+
+  /** Cancels the study's running trials; resolves when it has ended. */
+  async cancel(id: string, reason = 'cancelled by request'): Promise<Study> {
+    const run = this.run(id);
+    if (run.state === StudyState.STUDY_STATE_RUNNING) {
+      run.state = StudyState.STUDY_STATE_CANCELLED;
+      run.reason = reason;
+      for (const n of run.retryQueue) {
+        (run.records[n] as TrialRecord).state = 'failed';
+        run.running.delete(n);
+      }
+      run.retryQueue.length = 0;
+      await Promise.all(
+        [...run.running].map((n) => {
+          const trialId = run.attempts[n]?.at(-1) as string;
+          return this.opts.trials.cancel(trialId, `study ${run.id} cancelled`).catch(() => undefined);
+        }),
+      );
+      this.finishIfIdle(run, reason);
+    }
+    await run.settled;
+    return this.snapshot(run);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all(
+      [...this.runs.values()]
+        .filter((r) => r.state === StudyState.STUDY_STATE_RUNNING)
+        .map((r) => this.cancel(r.id, 'the coordinator stopped')),
+    );
+  }
+
+  private run(id: string): StudyRun {
+    const run = this.runs.get(id);
+    if (run === undefined) throw new CrlError('NOT_FOUND', `no study ${id}`, { field: 'study_id' });
+    return run;
+  }
+
+  /** Starts trials while the budget, the concurrency limit and the idle trainers allow. */
+  private pump(run: StudyRun): void {
+    if (run.state !== StudyState.STUDY_STATE_RUNNING) return;
+    const { budget, trainersPerTrial } = run.spec;
+    const idle = (): boolean => this.opts.registry.idle().length >= trainersPerTrial;
+    // Retries first: they were promised a run before any new proposal.
+    while (run.retryQueue.length > 0 && idle()) {
+      const number = run.retryQueue[0] as number;
+      if (this.launch(run, number) === 'busy') break;
+      run.retryQueue.shift();
+    }
+    const timeUp = budget.timeLimitS !== undefined && this.now() - run.startedMs > budget.timeLimitS * 1000;
+    const capacity = Math.min(budget.maxTrials, run.sampler.capacity(run.spec.space));
+    while (
+      !timeUp &&
+      run.retryQueue.length === 0 &&
+      run.records.length < capacity &&
+      run.running.size < budget.maxConcurrent &&
+      idle()
+    ) {
+      const number = run.records.length;
+      const params = run.sampler.sample(
+        {
+          space: run.spec.space,
+          directions: run.spec.objectives.map((o) => o.direction),
+          intermediateDirections: run.spec.intermediate.map((o) => o.direction),
+          history: run.records,
+        },
+        number,
+      );
+      run.records.push({ number, params, state: 'running', intermediate: [] });
+      run.attempts.push([]);
+      run.reasons.push('');
+      if (this.launch(run, number) === 'busy') {
+        // Another study took the trainers between the count and the placement: propose it again later.
+        run.records.pop();
+        run.attempts.pop();
+        run.reasons.pop();
+        break;
+      }
+    }
+    if (run.running.size === 0 && (timeUp || run.records.length >= capacity)) {
+      this.finishIfIdle(run, timeUp ? 'time limit reached' : 'budget spent');
+    }
+  }
+
+  /** Submits trial `number` (again, for a retry). */
+  private launch(run: StudyRun, number: number): 'started' | 'busy' | 'failed' {
+    const record = run.records[number] as TrialRecord;
+    let trial: Trial;
+    try {
+      trial = this.opts.trials.submit({
+        spec: toTrialSpec(run.spec, record.params),
+        trainers: run.spec.trainersPerTrial,
+        replicas: 1,
+      });
+    } catch (err) {
+      if (err instanceof CrlError && err.code === 'FAILED_PRECONDITION') return 'busy';
+      record.state = 'failed';
+      run.running.delete(number);
+      run.reasons[number] = `could not start: ${(err as Error).message}`;
+      this.notify(run, `trial ${number} could not start`);
+      return 'failed';
+    }
+    run.attempts[number]?.push(trial.id);
+    run.running.add(number);
+    record.intermediate = [];
+    run.unwatch.set(
+      number,
+      this.opts.trials.watch(trial.id, (e) => this.onTrial(run, number, e.trial)),
+    );
+    this.notify(
+      run,
+      `trial ${number} ${(run.attempts[number]?.length ?? 0) > 1 ? 'retried' : 'started'} (${trial.id})`,
+    );
+    return 'started';
+  }
+
+  private onTrial(run: StudyRun, number: number, trial: Trial): void {
+    const record = run.records[number] as TrialRecord;
+    if (trial.id !== run.attempts[number]?.at(-1)) return;
+    const p = trial.progress;
+    const last = record.intermediate.at(-1)?.step ?? 0;
+    if (p !== undefined && p.step > last && !isTerminal(trial.state) && !run.pruning.has(number)) {
+      record.intermediate.push({
+        step: p.step,
+        values: intermediateValues(
+          run.spec.intermediate.map((o) => o.metric),
+          p,
+        ),
+      });
+      const ctx = { directions: run.spec.intermediate.map((o) => o.direction), history: run.records };
+      // The last evaluation has nothing left to save: pruning it would only race the trial's success.
+      const final = p.totalSteps > 0 && p.step >= p.totalSteps;
+      if (
+        run.state === StudyState.STUDY_STATE_RUNNING &&
+        !final &&
+        run.pruner.shouldPrune(record, p.step, ctx)
+      ) {
+        run.pruning.set(number, p.step);
+        void this.opts.trials
+          .cancel(trial.id, `pruned by ${run.pruner.name} at step ${p.step}`)
+          .catch(() => undefined);
+      }
+      this.notify(run, `trial ${number} at step ${p.step}`);
+    }
+    if (!isTerminal(trial.state)) return;
+    run.unwatch.get(number)?.();
+    const prunedAt = run.pruning.get(number);
+    // A trial that succeeded before the cancellation reached it is complete, not pruned.
+    if (prunedAt !== undefined && trial.state !== TrialState.TRIAL_STATE_SUCCEEDED) {
+      record.state = 'pruned';
+      run.reasons[number] = `pruned by ${run.pruner.name} at step ${prunedAt}`;
+    } else if (trial.state === TrialState.TRIAL_STATE_SUCCEEDED && trial.result !== undefined) {
+      const got = objectiveValues(
+        run.spec.objectives.map((o) => o.metric),
+        trial.result,
+      );
+      if ('values' in got) {
+        record.state = 'complete';
+        record.values = got.values;
+      } else {
+        record.state = 'failed';
+        run.reasons[number] = `the trial has no ${got.missing}`;
+      }
+    } else if (
+      trial.state === TrialState.TRIAL_STATE_FAILED &&
+      run.state === StudyState.STUDY_STATE_RUNNING &&
+      (run.attempts[number]?.length ?? 0) <= run.spec.retries
+    ) {
+      // Stays in `running` (it counts against max_concurrent) until its retry starts.
+      run.reasons[number] = `attempt ${run.attempts[number]?.length} failed: ${trial.reason}; retrying`;
+      run.retryQueue.push(number);
+      this.notify(run, `trial ${number} failed, retrying`);
+      setImmediate(() => this.pump(run));
+      return;
+    } else {
+      record.state = 'failed';
+      run.reasons[number] = trial.reason;
+    }
+    run.running.delete(number);
+    this.notify(run, `trial ${number} ${record.state}`);
+    if (run.state === StudyState.STUDY_STATE_RUNNING) setImmediate(() => this.pump(run));
+    else this.finishIfIdle(run, run.reason);
+  }
+
+  private finishIfIdle(run: StudyRun, reason: string): void {
+    if (run.running.size > 0) return;
+    if (run.state === StudyState.STUDY_STATE_RUNNING) {
+      run.state = StudyState.STUDY_STATE_COMPLETED;
+      run.reason = reason;
+    }
+    this.notify(
+      run,
+      `study ${StudyState[run.state]?.replace('STUDY_STATE_', '').toLowerCase()}: ${run.reason}`,
+    );
+    run.listeners.clear();
+    run.settle();
+  }
+
+  private notify(run: StudyRun, message: string): void {
+    run.updatedMs = this.now();
+    if (run.listeners.size === 0) return;
+    const event = { study: this.snapshot(run), message };
+    for (const l of [...run.listeners]) {
+      try {
+        l(event);
+      } catch {
+        run.listeners.delete(l);
+      }
+    }
+  }
+
+  private snapshot(run: StudyRun): Study {
+    const directions = run.spec.objectives.map((o) => o.direction);
+    const front =
+      directions.length === 1
+        ? [best(run.records, directions)].flatMap((t) => (t === undefined ? [] : [t.number]))
+        : paretoFront(run.records, directions).map((t) => t.number);
+    return {
+      id: run.id,
+      name: run.spec.name,
+      specJson: run.specJson,
+      state: run.state,
+      trials: run.records.map((r, n): StudyTrial => ({
+        number: r.number,
+        paramsJson: JSON.stringify(r.params),
+        outcome: OUTCOME[r.state],
+        values: r.values ?? [],
+        intermediate: r.intermediate.map((i) => ({ step: i.step, values: i.values })),
+        trialIds: run.attempts[n] ?? [],
+        reason: run.reasons[n] ?? '',
+      })),
+      bestTrials: front,
+      reason: run.reason,
+      createdMs: run.createdMs,
+      updatedMs: run.updatedMs,
+      objectives: run.spec.objectives.map((o) => `${o.metric}:${o.direction}`),
+      intermediateObjectives: run.spec.intermediate.map((o) => `${o.metric}:${o.direction}`),
+    };
+  }
+}
+
+const OUTCOME = {
+  running: StudyTrialOutcome.STUDY_TRIAL_OUTCOME_RUNNING,
+  complete: StudyTrialOutcome.STUDY_TRIAL_OUTCOME_COMPLETE,
+  pruned: StudyTrialOutcome.STUDY_TRIAL_OUTCOME_PRUNED,
+  failed: StudyTrialOutcome.STUDY_TRIAL_OUTCOME_FAILED,
+} as const;
