@@ -13,6 +13,8 @@ import { curveRowOf } from '../../common/rpc/progress.js';
 import { CoordinatorClient } from '../../coordinator/client.js';
 import { stateName } from '../../coordinator/trial-state.js';
 import { startLocalCluster, type LocalCluster } from '../../deploy/local/cluster.js';
+import { prometheusTargets } from '../../deploy/local/prometheus-targets.js';
+import { writeFileAtomically } from '../../common/output-dir.js';
 import { BACKEND_CHOICES } from '../../trainer/backend/index.js';
 import { PRESETS } from '../../trainer/data/synthetic/spec.js';
 import { progressReporter, type ProgressSink } from '../../trainer/training/progress.js';
@@ -48,21 +50,33 @@ export function registerClusterCommands(program: Command): void {
       'auto',
     )
     .option('--metrics', 'serve Prometheus /metrics on every service')
-    .action(async (f: { trainers: number; backend: string; metrics?: boolean }) => {
-      const cluster = await startLocalCluster({
-        trainers: f.trainers,
-        backend: f.backend,
-        metrics: f.metrics === true,
-      });
-      printJson(describe(cluster));
-      process.stderr.write(`local cluster up: coordinator at ${cluster.address}; Ctrl-C stops it\n`);
-      await new Promise<void>((done) => {
-        process.once('SIGINT', () => done());
-        process.once('SIGTERM', () => done());
-      });
-      process.stderr.write('stopping the local cluster\n');
-      await cluster.stop();
-    });
+    .option(
+      '--prometheus-targets <file>',
+      'write the /metrics endpoints as Prometheus file_sd JSON (implies --metrics; see deploy/prometheus/)',
+    )
+    .action(
+      async (f: { trainers: number; backend: string; metrics?: boolean; prometheusTargets?: string }) => {
+        const cluster = await startLocalCluster({
+          trainers: f.trainers,
+          backend: f.backend,
+          metrics: f.metrics === true || f.prometheusTargets !== undefined,
+        });
+        if (f.prometheusTargets !== undefined) {
+          writeFileAtomically(
+            f.prometheusTargets,
+            `${JSON.stringify(prometheusTargets(cluster.metricsUrls), null, 2)}\n`,
+          );
+        }
+        printJson(describe(cluster));
+        process.stderr.write(`local cluster up: coordinator at ${cluster.address}; Ctrl-C stops it\n`);
+        await new Promise<void>((done) => {
+          process.once('SIGINT', () => done());
+          process.once('SIGTERM', () => done());
+        });
+        process.stderr.write('stopping the local cluster\n');
+        await cluster.stop();
+      },
+    );
 
   program
     .command('run')

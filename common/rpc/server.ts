@@ -1,7 +1,8 @@
 /**
  * Starting and stopping a gRPC server the same way in every service: loopback by default, a
- * random port for tests, large messages allowed (tensors travel as bytes), and a stop that cannot
- * hang on a client that never hangs up.
+ * random port for tests, large messages allowed (tensors travel as bytes), a stop that cannot
+ * hang on a client that never hangs up, and the standard `grpc.health.v1.Health` service so that
+ * Kubernetes' native gRPC probes (and grpc_health_probe) can check every service by name.
  */
 import {
   Server,
@@ -10,6 +11,7 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
 import { CrlError, invalidArgument } from '../errors.js';
 
 /** Default message cap: a 256 MiB tensor is ~67M float32 values, far above any batch we send. */
@@ -37,8 +39,38 @@ export interface RunningGrpcServer {
   readonly port: number;
   /** host:port, as a client dials it. */
   readonly address: string;
-  /** Lets calls in flight finish for up to graceMs (default 5 s), then cuts the rest. */
+  /** Fully qualified names the health service reports on (e.g. `crl.v1.EvaluatorService`), besides "". */
+  readonly healthServices: readonly string[];
+  /**
+   * Reports every service NOT_SERVING (so probes and load balancers stop sending work), then lets
+   * calls in flight finish for up to graceMs (default 5 s) and cuts the rest.
+   */
   stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * The fully qualified gRPC service name of a definition, from its method paths
+ * (`/crl.v1.EvaluatorService/EvaluateLatents` -> `crl.v1.EvaluatorService`): ts-proto's service
+ * objects carry no name of their own, and the health protocol is keyed by exactly this name.
+ */
+export function grpcServiceName(definition: GrpcService['definition']): string {
+  const names = new Set<string>();
+  for (const method of Object.values(definition)) {
+    const match = /^\/([^/]+)\/[^/]+$/.exec(method.path);
+    if (match?.[1] === undefined) {
+      throw invalidArgument(`unexpected gRPC method path ${JSON.stringify(method.path)}`, {
+        field: 'services',
+      });
+    }
+    names.add(match[1]);
+  }
+  const [name, ...rest] = [...names];
+  if (name === undefined || rest.length > 0) {
+    throw invalidArgument(`a service definition must name exactly one service, got ${names.size}`, {
+      field: 'services',
+    });
+  }
+  return name;
 }
 
 /** Channel options for clients that send or receive messages up to `maxMessageBytes`. */
@@ -61,6 +93,16 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   }
   const server = new Server(clientOptions(maxMessageBytes));
   for (const s of options.services) server.addService(s.definition, s.implementation);
+  const healthServices = options.services.map((s) => grpcServiceName(s.definition));
+  // NOT_SERVING until the port is bound: a probe cannot reach it earlier anyway, but a status
+  // that starts pessimistic cannot report a server as ready before it is.
+  const health = new HealthImplementation(
+    Object.fromEntries(['', ...healthServices].map((name) => [name, 'NOT_SERVING' as const])),
+  );
+  health.addToServer(server);
+  const setHealth = (status: 'SERVING' | 'NOT_SERVING'): void => {
+    for (const name of ['', ...healthServices]) health.setStatus(name, status);
+  };
 
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const bound = await new Promise<number>((resolve, reject) => {
@@ -76,8 +118,12 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     });
   });
 
+  setHealth('SERVING');
+
   let stopped: Promise<void> | undefined;
   const stop = (graceMs = 5000): Promise<void> => {
+    // First, so that a Check or Watch racing the shutdown sees the server going away.
+    if (stopped === undefined) setHealth('NOT_SERVING');
     stopped ??= new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         server.forceShutdown();
@@ -90,5 +136,5 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     });
     return stopped;
   };
-  return { server, port: bound, address: `${hostPart}:${bound}`, stop };
+  return { server, port: bound, address: `${hostPart}:${bound}`, healthServices, stop };
 }
