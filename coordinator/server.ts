@@ -3,7 +3,9 @@
  * gRPC and, when asked, Prometheus metrics. Tests and the local cluster launcher start it in
  * process; `trials` and `registry` are returned for them to drive and inspect directly.
  */
-import { invalidArgument } from '../common/errors.js';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { CrlError, invalidArgument } from '../common/errors.js';
+import { KvStudyStore, type StudyStore } from './study/store.js';
 import {
   coordinatorMetrics,
   createRegistry,
@@ -11,6 +13,8 @@ import {
   type RunningMetricsServer,
 } from '../common/metrics/index.js';
 import { startGrpcServer } from '../common/rpc/server.js';
+import { startTrainerAutoscaler, type TrainerAutoscaler } from '../deploy/kubernetes/autoscaler.js';
+import type { TrainerLauncher } from '../deploy/kubernetes/launcher.js';
 import { CoordinatorServiceService } from '../proto/gen/crl/v1/coordinator.js';
 import { TrainerRegistry } from './registry.js';
 import { coordinatorService } from './service.js';
@@ -37,6 +41,22 @@ export interface CoordinatorOptions {
   /** Silence after which a trainer is declared dead. Default 5000 ms. */
   heartbeatTimeoutMs?: number;
   maxMessageBytes?: number;
+  /**
+   * Keep studies in JetStream KV on `natsUrl` and resume the saved ones at start (what
+   * `crl serve coordinator` does); off, studies live in memory only.
+   */
+  persistStudies?: boolean;
+  /**
+   * Starts and stops trainers as `trainerDemand` asks (deploy/kubernetes/autoscaler.ts). The
+   * caller owns it: stop() stops driving it but does not close it.
+   */
+  launcher?: TrainerLauncher;
+  /** Trainers the work in hand needs. Default: the number registered (no growth). */
+  trainerDemand?: () => number;
+  /** The most trainers asked of the launcher. Default: no limit beyond the launcher's. */
+  maxTrainers?: number;
+  /** How often the launcher is driven besides on registry changes. Default 2000 ms. */
+  launcherIntervalMs?: number;
 }
 
 export interface RunningCoordinator {
@@ -91,7 +111,21 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }),
   });
 
-  const studies = new StudyManager({ trials, registry });
+  let nc: NatsConnection | undefined;
+  let store: StudyStore | undefined;
+  if (opts.persistStudies === true) {
+    nc = await connect({ servers: opts.natsUrl, name: 'crl-coordinator' });
+    try {
+      store = await KvStudyStore.open(nc);
+    } catch (err) {
+      await nc.close();
+      throw new CrlError(
+        'FAILED_PRECONDITION',
+        `cannot open the study store on ${opts.natsUrl} (is JetStream on?): ${(err as Error).message}`,
+      );
+    }
+  }
+  const studies = new StudyManager({ trials, registry, ...(store === undefined ? {} : { store }) });
 
   let metricsServer: RunningMetricsServer | undefined;
   let grpc;
@@ -128,17 +162,36 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
   }
   const server = grpc;
 
+  let autoscaler: TrainerAutoscaler | undefined;
+  if (opts.launcher !== undefined) {
+    autoscaler = startTrainerAutoscaler({
+      registry,
+      launcher: opts.launcher,
+      ...(opts.trainerDemand === undefined ? {} : { demand: opts.trainerDemand }),
+      ...(opts.maxTrainers === undefined ? {} : { maxTrainers: opts.maxTrainers }),
+      ...(opts.launcherIntervalMs === undefined ? {} : { intervalMs: opts.launcherIntervalMs }),
+    });
+  }
+
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      // No new trainers for a coordinator that is going away.
+      await autoscaler?.stop();
       await studies.close();
       await trials.close();
+      await nc?.close();
       registry.close();
       await server.stop();
       await metricsServer?.stop();
     })();
     return stopped;
   };
+  const resumed = await studies.resume();
+  if (resumed > 0)
+    console.error(
+      `coordinator: resumed ${resumed} running stud${resumed === 1 ? 'y' : 'ies'} from the store`,
+    );
   return {
     port: server.port,
     address: server.address,

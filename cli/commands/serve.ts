@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { startCoordinator } from '../../coordinator/server.js';
+import { addLauncherFlags, launcherFromFlags, type LauncherFlags } from '../../deploy/kubernetes/cli.js';
 import { startEvaluatorServer } from '../../evaluator/service/server.js';
 import { BACKEND_CHOICES } from '../../trainer/backend/index.js';
 import { startTrainerServer } from '../../trainer/service/server.js';
@@ -36,7 +37,9 @@ export function registerServeCommands(program: Command): void {
     await untilSignal('evaluator', s.address, s.metricsUrl, () => s.stop());
   });
 
-  common(serve.command('coordinator').description('trainer registry, trial placement and lifecycle'))
+  addLauncherFlags(
+    common(serve.command('coordinator').description('trainer registry, trial placement and lifecycle')),
+  )
     .requiredOption('--nats <url>', 'NATS server the trainer groups sync over')
     .requiredOption('--evaluator <addr>', 'host:port of the evaluator service')
     .option(
@@ -53,16 +56,28 @@ export function registerServeCommands(program: Command): void {
     )
     .action(
       async (
-        f: CommonFlags & { nats: string; evaluator: string; heartbeatMs: number; heartbeatTimeoutMs: number },
+        f: CommonFlags &
+          LauncherFlags & { nats: string; evaluator: string; heartbeatMs: number; heartbeatTimeoutMs: number },
       ) => {
+        const launcher = await launcherFromFlags(f, { port: f.port, natsUrl: f.nats });
         const s = await startCoordinator({
           ...opts(f),
           natsUrl: f.nats,
           evaluatorAddress: f.evaluator,
           heartbeatIntervalMs: f.heartbeatMs,
           heartbeatTimeoutMs: f.heartbeatTimeoutMs,
+          // Studies live in JetStream KV on the same NATS: a restarted coordinator resumes them.
+          persistStudies: true,
+          ...(launcher === undefined ? {} : { launcher, maxTrainers: f.maxTrainers }),
+        }).catch(async (err: unknown) => {
+          // Its pod watch would keep a failed start from exiting.
+          await launcher?.close();
+          throw err;
         });
-        await untilSignal('coordinator', s.address, s.metricsUrl, () => s.stop());
+        await untilSignal('coordinator', s.address, s.metricsUrl, async () => {
+          await s.stop();
+          await launcher?.close();
+        });
       },
     );
 

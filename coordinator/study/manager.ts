@@ -5,7 +5,11 @@
  * trial's history, and records final objective values. A study ends COMPLETED when its budget is
  * spent (trials or time) and nothing runs; the Pareto front (or the best trial) is kept current.
  *
- * Studies live in memory here; persistence across coordinator restarts is the next slice.
+ * With a store (JetStream KV in a cluster), every change is saved, and `resume()` takes the saved
+ * studies back after a restart: finished ones as they were, running ones where they stood. A trial
+ * that was running when the coordinator died is run again as a new attempt of the same trial
+ * number (listed in its history), so no trial is lost and no number is proposed twice; the sampler
+ * continues its sequence because its proposals depend only on the seed and the history.
  */
 import { randomBytes } from 'node:crypto';
 import { CrlError } from '../../common/errors.js';
@@ -21,6 +25,7 @@ import { best, paretoFront } from './pareto.js';
 import { createPruner, type Pruner } from './pruner.js';
 import { createSampler, type Sampler } from './sampler.js';
 import { parseStudySpec, toTrialSpec, type StudySpec } from './spec.js';
+import type { PersistedStudy, StudyStore } from './store.js';
 
 export interface StudyEvent {
   study: Study;
@@ -33,6 +38,7 @@ export interface StudyManagerOptions {
   /** How often waiting studies look for idle trainers (they also look whenever a trial ends). */
   pumpIntervalMs?: number;
   now?: () => number;
+  store?: StudyStore;
 }
 
 interface StudyRun {
@@ -59,6 +65,9 @@ interface StudyRun {
   listeners: Set<(e: StudyEvent) => void>;
   settle: () => void;
   settled: Promise<void>;
+  /** A save is in flight / another is needed after it. */
+  saving: boolean;
+  dirty: boolean;
 }
 
 export class StudyManager {
@@ -102,10 +111,81 @@ export class StudyManager {
       listeners: new Set(),
       settle,
       settled,
+      saving: false,
+      dirty: false,
     };
     this.runs.set(id, run);
+    this.persist(run);
     this.pump(run);
     return this.snapshot(run);
+  }
+
+  /**
+   * Takes back the studies in the store (after a coordinator restart). Running ones continue:
+   * their interrupted trials are queued to run again, then new trials follow.
+   */
+  async resume(): Promise<number> {
+    const store = this.opts.store;
+    if (store === undefined) return 0;
+    let resumed = 0;
+    for (const saved of await store.loadAll()) {
+      if (this.runs.has(saved.id)) continue;
+      let spec: StudySpec;
+      try {
+        spec = parseStudySpec(saved.specText, `study ${saved.id}`);
+      } catch (err) {
+        console.error(`study ${saved.id}: cannot resume: ${(err as Error).message}`);
+        continue;
+      }
+      let settle = (): void => {};
+      const settled = new Promise<void>((resolve) => (settle = resolve));
+      const run: StudyRun = {
+        id: saved.id,
+        spec,
+        specJson: saved.specText,
+        state: saved.state,
+        reason: saved.reason,
+        records: saved.records,
+        attempts: saved.attempts,
+        reasons: saved.reasons,
+        pruning: new Map(),
+        running: new Set(),
+        retryQueue: [],
+        unwatch: new Map(),
+        sampler: createSampler(spec.sampler),
+        pruner: createPruner(spec.pruner),
+        startedMs: saved.startedMs,
+        createdMs: saved.createdMs,
+        updatedMs: this.now(),
+        listeners: new Set(),
+        settle,
+        settled,
+        saving: false,
+        dirty: false,
+      };
+      this.runs.set(run.id, run);
+      if (run.state !== StudyState.STUDY_STATE_RUNNING) {
+        settle();
+        continue;
+      }
+      resumed += 1;
+      for (const record of run.records) {
+        if (record.state !== 'running') continue;
+        const n = record.number;
+        const last = run.attempts[n]?.at(-1);
+        run.reasons[n] =
+          `attempt ${run.attempts[n]?.length ?? 0}${last === undefined ? '' : ` (${last})`} interrupted by a coordinator restart; running it again`;
+        record.intermediate = [];
+        run.running.add(n);
+        run.retryQueue.push(n);
+      }
+      this.notify(
+        run,
+        `study resumed after a coordinator restart (${run.retryQueue.length} trial(s) to run again)`,
+      );
+      this.pump(run);
+    }
+    return resumed;
   }
 
   get(id: string): Study {
@@ -154,14 +234,26 @@ export class StudyManager {
     return this.snapshot(run);
   }
 
+  /**
+   * Stops proposing. With a store, running studies stay RUNNING there (a restarted coordinator
+   * resumes them; the trials the trial manager is about to cancel are run again); without one
+   * they are cancelled.
+   */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    if (this.opts.store !== undefined) {
+      this.closing = true;
+      await this.flush();
+      return;
+    }
     await Promise.all(
       [...this.runs.values()]
         .filter((r) => r.state === StudyState.STUDY_STATE_RUNNING)
         .map((r) => this.cancel(r.id, 'the coordinator stopped')),
     );
   }
+
+  private closing = false;
 
   private run(id: string): StudyRun {
     const run = this.runs.get(id);
@@ -171,7 +263,7 @@ export class StudyManager {
 
   /** Starts trials while the budget, the concurrency limit and the idle trainers allow. */
   private pump(run: StudyRun): void {
-    if (run.state !== StudyState.STUDY_STATE_RUNNING) return;
+    if (run.state !== StudyState.STUDY_STATE_RUNNING || this.closing) return;
     const { budget, trainersPerTrial } = run.spec;
     const idle = (): boolean => this.opts.registry.idle().length >= trainersPerTrial;
     // Retries first: they were promised a run before any new proposal.
@@ -248,6 +340,7 @@ export class StudyManager {
   }
 
   private onTrial(run: StudyRun, number: number, trial: Trial): void {
+    if (this.closing) return;
     const record = run.records[number] as TrialRecord;
     if (trial.id !== run.attempts[number]?.at(-1)) return;
     const p = trial.progress;
@@ -331,6 +424,7 @@ export class StudyManager {
 
   private notify(run: StudyRun, message: string): void {
     run.updatedMs = this.now();
+    this.persist(run);
     if (run.listeners.size === 0) return;
     const event = { study: this.snapshot(run), message };
     for (const l of [...run.listeners]) {
@@ -340,6 +434,60 @@ export class StudyManager {
         run.listeners.delete(l);
       }
     }
+  }
+
+  /** Saves the study, coalescing changes that arrive while a save is in flight. */
+  private persist(run: StudyRun): void {
+    const store = this.opts.store;
+    if (store === undefined) return;
+    if (run.saving) {
+      run.dirty = true;
+      return;
+    }
+    run.saving = true;
+    run.dirty = false;
+    const saved: PersistedStudy = {
+      format: 'crl-study',
+      version: 1,
+      id: run.id,
+      specText: run.specJson,
+      state: run.state,
+      reason: run.reason,
+      createdMs: run.createdMs,
+      startedMs: run.startedMs,
+      records: structuredClone(run.records),
+      attempts: structuredClone(run.attempts),
+      reasons: [...run.reasons],
+    };
+    store
+      .save(saved)
+      .catch((err: unknown) => console.error(`study ${run.id}: could not save: ${(err as Error).message}`))
+      .finally(() => {
+        run.saving = false;
+        if (run.dirty) this.persist(run);
+        else this.flushed(run);
+      });
+  }
+
+  /** Resolves when every study's latest state is saved (tests, orderly shutdown). */
+  async flush(): Promise<void> {
+    const pending = [...this.runs.values()].filter((r) => r.saving || r.dirty);
+    await Promise.all(
+      pending.map(
+        (r) =>
+          new Promise<void>((resolve) =>
+            this.waiters.set(r.id, [...(this.waiters.get(r.id) ?? []), resolve]),
+          ),
+      ),
+    );
+  }
+
+  private readonly waiters = new Map<string, (() => void)[]>();
+
+  private flushed(run: StudyRun): void {
+    const ws = this.waiters.get(run.id);
+    this.waiters.delete(run.id);
+    ws?.forEach((w) => w());
   }
 
   private snapshot(run: StudyRun): Study {

@@ -35,6 +35,9 @@ export function createTrainerService(deps: TrialRunDeps): TrainerServiceServer &
     current: () => run?.trialId ?? joining,
 
     joinTrial: serverStreamHandler(async (req, call) => {
+      // A finished part waits only for its coordinator to collect it; a new join means that
+      // coordinator moved on (or restarted and forgot it), so it is dropped rather than blocking.
+      if (run !== undefined && run.finished && run.trialId !== req.trialId) leave(run.trialId);
       const busy = run?.trialId ?? (joining === '' ? undefined : joining);
       if (busy !== undefined) {
         const code = busy === req.trialId ? 'ALREADY_EXISTS' : 'FAILED_PRECONDITION';

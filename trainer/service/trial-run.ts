@@ -45,6 +45,11 @@ export class TrialRun {
   private stopped: Error | undefined;
   private done = false;
 
+  /** Training has finished: the part only waits for the coordinator to collect it. */
+  get finished(): boolean {
+    return this.done;
+  }
+
   private constructor(
     readonly trialId: string,
     private readonly member: GroupMemberHandle,
