@@ -43,6 +43,8 @@ const spec: TrialSpec = {
   patience: 0,
   overridesJson: '',
   outDir: '',
+  checkpointDir: '',
+  resume: false,
 };
 
 function median(xs: number[]): number {

@@ -161,6 +161,16 @@ export class TrainerRegistry {
     return dead;
   }
 
+  /**
+   * Drops a trainer the coordinator can no longer reach (its connection broke) without waiting for
+   * the heartbeat timeout, so no trial is placed on it meanwhile. A live trainer comes back on its
+   * next heartbeat, which is refused as unknown and makes it register again.
+   */
+  forget(id: string, reason: string): void {
+    const entry = this.trainers.get(id);
+    if (entry !== undefined) this.remove(entry, reason);
+  }
+
   onDeath(listener: DeathListener): () => void {
     this.deathListeners.add(listener);
     return () => this.deathListeners.delete(listener);

@@ -46,6 +46,8 @@ export interface CoordinatorOptions {
    * `crl serve coordinator` does); off, studies live in memory only.
    */
   persistStudies?: boolean;
+  /** Shared directory for study trial checkpoints (retries resume from them); none: retries restart. */
+  checkpointDir?: string;
   /**
    * Starts and stops trainers as `trainerDemand` asks (deploy/kubernetes/autoscaler.ts). The
    * caller owns it: stop() stops driving it but does not close it.
@@ -114,18 +116,35 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
   let nc: NatsConnection | undefined;
   let store: StudyStore | undefined;
   if (opts.persistStudies === true) {
-    nc = await connect({ servers: opts.natsUrl, name: 'crl-coordinator' });
+    try {
+      nc = await connect({ servers: opts.natsUrl, name: 'crl-coordinator' });
+    } catch (err) {
+      await trials.close();
+      registry.close();
+      throw new CrlError(
+        'FAILED_PRECONDITION',
+        `cannot reach NATS at ${opts.natsUrl} for the study store: ${(err as Error).message}`,
+        { field: 'natsUrl' },
+      );
+    }
     try {
       store = await KvStudyStore.open(nc);
     } catch (err) {
       await nc.close();
+      await trials.close();
+      registry.close();
       throw new CrlError(
         'FAILED_PRECONDITION',
         `cannot open the study store on ${opts.natsUrl} (is JetStream on?): ${(err as Error).message}`,
       );
     }
   }
-  const studies = new StudyManager({ trials, registry, ...(store === undefined ? {} : { store }) });
+  const studies = new StudyManager({
+    trials,
+    registry,
+    ...(store === undefined ? {} : { store }),
+    ...(opts.checkpointDir === undefined ? {} : { checkpointRoot: opts.checkpointDir }),
+  });
 
   let metricsServer: RunningMetricsServer | undefined;
   let grpc;

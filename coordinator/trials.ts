@@ -10,7 +10,7 @@
  * trial's FAILED state with a reason naming the component, and the other trainers are released.
  */
 import { randomBytes } from 'node:crypto';
-import { credentials, Metadata, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { CrlError, invalidArgument } from '../common/errors.js';
 import type { Graph } from '../common/graph.js';
 import type { Table } from '../common/matrix.js';
@@ -269,7 +269,12 @@ export class TrialManager {
       call.on('data', (msg: JoinTrialResponse) => this.onJoinEvent(run, member, msg));
       call.on('error', (err: ServiceError) => {
         // A summary already in means training finished; what the stream does after is moot.
-        if (member.summary === undefined) this.memberFailed(run, member, err.message);
+        if (member.summary !== undefined) return;
+        // UNAVAILABLE: the process or its host is gone; do not offer it to the next trial.
+        const gone = err.code === status.UNAVAILABLE;
+        if (gone) member.dead = true;
+        this.memberFailed(run, member, err.message);
+        if (gone) this.registry.forget(member.assignment.trainerId, `its trial stream broke: ${err.message}`);
       });
       call.on('end', () => {
         if (member.summary === undefined)

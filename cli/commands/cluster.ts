@@ -156,6 +156,8 @@ export async function runTrial(f: RunFlags, log: ProgressSink): Promise<Record<s
         ...(f.alphaSp === undefined ? {} : { alphaSp: f.alphaSp }),
         overridesJson: '',
         outDir: resolve(f.out),
+        checkpointDir: '',
+        resume: false,
       },
       trainers: f.trainers,
       replicas: f.replicas,

@@ -54,10 +54,20 @@ export function registerServeCommands(program: Command): void {
       integerFlag('--heartbeat-timeout-ms', { min: 20 }),
       5000,
     )
+    .option(
+      '--checkpoint-dir <dir>',
+      'shared directory for study trial checkpoints (retries resume from them)',
+    )
     .action(
       async (
         f: CommonFlags &
-          LauncherFlags & { nats: string; evaluator: string; heartbeatMs: number; heartbeatTimeoutMs: number },
+          LauncherFlags & {
+            nats: string;
+            evaluator: string;
+            heartbeatMs: number;
+            heartbeatTimeoutMs: number;
+            checkpointDir?: string;
+          },
       ) => {
         const launcher = await launcherFromFlags(f, { port: f.port, natsUrl: f.nats });
         const s = await startCoordinator({
@@ -68,6 +78,7 @@ export function registerServeCommands(program: Command): void {
           heartbeatTimeoutMs: f.heartbeatTimeoutMs,
           // Studies live in JetStream KV on the same NATS: a restarted coordinator resumes them.
           persistStudies: true,
+          ...(f.checkpointDir === undefined ? {} : { checkpointDir: f.checkpointDir }),
           ...(launcher === undefined ? {} : { launcher, maxTrainers: f.maxTrainers }),
         }).catch(async (err: unknown) => {
           // Its pod watch would keep a failed start from exiting.

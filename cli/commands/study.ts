@@ -2,7 +2,7 @@
  * `crl study run SPEC` runs a hyperparameter study (on a fresh local cluster unless
  * `--coordinator` names a running one) with a live summary, and writes study.json, trials.csv and
  * report.md. `status`, `best`, `list`, `cancel` and `export` talk to a running coordinator
- * (`crl up`; studies live in its memory for now).
+ * (`crl up`; studies persist in its JetStream KV and survive a coordinator restart).
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';

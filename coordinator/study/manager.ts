@@ -12,6 +12,7 @@
  * continues its sequence because its proposals depend only on the seed and the history.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { CrlError } from '../../common/errors.js';
 import type { Study, StudyTrial } from '../../proto/gen/crl/v1/study.js';
 import { StudyState, StudyTrialOutcome } from '../../proto/gen/crl/v1/study.js';
@@ -39,6 +40,11 @@ export interface StudyManagerOptions {
   pumpIntervalMs?: number;
   now?: () => number;
   store?: StudyStore;
+  /**
+   * A directory every trainer can reach: each study trial checkpoints under
+   * `<root>/<study>/trial-<n>/` at every evaluation, and a retry resumes from there.
+   */
+  checkpointRoot?: string;
 }
 
 interface StudyRun {
@@ -312,8 +318,13 @@ export class StudyManager {
     const record = run.records[number] as TrialRecord;
     let trial: Trial;
     try {
+      const root = this.opts.checkpointRoot;
+      const checkpoint =
+        root === undefined
+          ? undefined
+          : { dir: join(root, run.id, `trial-${number}`), resume: (run.attempts[number]?.length ?? 0) > 0 };
       trial = this.opts.trials.submit({
-        spec: toTrialSpec(run.spec, record.params),
+        spec: toTrialSpec(run.spec, record.params, '', checkpoint),
         trainers: run.spec.trainersPerTrial,
         replicas: 1,
       });
@@ -393,7 +404,9 @@ export class StudyManager {
       (run.attempts[number]?.length ?? 0) <= run.spec.retries
     ) {
       // Stays in `running` (it counts against max_concurrent) until its retry starts.
-      run.reasons[number] = `attempt ${run.attempts[number]?.length} failed: ${trial.reason}; retrying`;
+      run.reasons[number] =
+        `attempt ${run.attempts[number]?.length} failed: ${trial.reason}; retrying` +
+        (this.opts.checkpointRoot === undefined ? '' : ' from its latest checkpoint');
       run.retryQueue.push(number);
       this.notify(run, `trial ${number} failed, retrying`);
       setImmediate(() => this.pump(run));

@@ -324,6 +324,7 @@ export function toTrialSpec(
   spec: Pick<StudySpec, 'dataset' | 'fixed'>,
   params: ParamAssignment,
   outDir = '',
+  checkpoint: { dir: string; resume: boolean } = { dir: '', resume: false },
 ): TrialSpec {
   const all: Record<string, ParamValue> = { ...spec.fixed, ...params };
   const num = (key: string): number | undefined =>
@@ -356,6 +357,8 @@ export function toTrialSpec(
     ...(num('alpha_recon') === undefined ? {} : { alphaRecon: num('alpha_recon') }),
     overridesJson: Object.keys(overrides).length === 0 ? '' : JSON.stringify(overrides),
     outDir,
+    checkpointDir: checkpoint.dir,
+    resume: checkpoint.resume,
   };
 }
 

@@ -4,6 +4,9 @@
  * the services a Kubernetes deployment runs. `stop()` takes them down in reverse order.
  */
 import { credentials } from '@grpc/grpc-js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CrlError } from '../../common/errors.js';
 import { startNatsServer, type RunningNatsServer } from '../../common/nats-server.js';
 import { clientOptions } from '../../common/rpc/server.js';
@@ -19,6 +22,8 @@ export interface LocalClusterOptions {
   heartbeatTimeoutMs?: number;
   /** Each service's stderr lines. */
   onLog?: (service: string, line: string) => void;
+  /** Study trial checkpoints (shared by all processes here); default a temporary directory removed at stop. */
+  checkpointDir?: string;
 }
 
 export interface LocalCluster {
@@ -38,9 +43,11 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   const log = o.onLog === undefined ? {} : { onLog: o.onLog };
   const metricsArgs = o.metrics === true ? ['--metrics-port', '0'] : [];
   const nats = await startNatsServer();
+  const checkpointDir = o.checkpointDir ?? mkdtempSync(join(tmpdir(), 'crl-checkpoints-'));
   const stopAll = async (): Promise<void> => {
     for (const p of [...started].reverse()) await p.stop();
     await nats.stop();
+    if (o.checkpointDir === undefined) rmSync(checkpointDir, { recursive: true, force: true });
   };
   try {
     const evaluator = await ServiceProcess.start('evaluator', ['evaluator', ...metricsArgs], log);
@@ -57,6 +64,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
         String(o.heartbeatMs ?? 500),
         '--heartbeat-timeout-ms',
         String(o.heartbeatTimeoutMs ?? 3000),
+        '--checkpoint-dir',
+        checkpointDir,
         ...metricsArgs,
       ],
       log,

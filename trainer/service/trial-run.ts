@@ -3,7 +3,6 @@
  * with its peers and keeps the trained model part until the coordinator has collected the latents
  * and says leave.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CrlError, invalidArgument } from '../../common/errors.js';
@@ -26,7 +25,13 @@ import {
   type GroupMemberHandle,
   type SyncObserver,
 } from '../distributed/index.js';
-import { prepareTrainingData, serializeCheckpoint } from '../training/index.js';
+import {
+  prepareTrainingData,
+  readCheckpoint,
+  restoreCheckpoint,
+  serializeCheckpoint,
+} from '../training/index.js';
+import { latestCompleteStep, partName, writePart } from './part-checkpoints.js';
 import { trialSettings } from './settings.js';
 
 /** Rows per GetLatents message (bounded message size whatever the cohort). */
@@ -44,6 +49,12 @@ export interface TrialRunDeps {
 export class TrialRun {
   private stopped: Error | undefined;
   private done = false;
+  /** Where this part writes its checkpoint at every evaluation (spec.checkpoint_dir). */
+  checkpoints: { dir: string; part: string } | undefined;
+  /** This part's name in checkpoint directories (its modalities and shard). */
+  part = '';
+  /** The step a retry resumed from. */
+  resumedFrom: number | undefined;
 
   /** Training has finished: the part only waits for the coordinator to collect it. */
   get finished(): boolean {
@@ -139,7 +150,40 @@ export class TrialRun {
       ...(deps.syncTimeoutMs === undefined ? {} : { timeoutMs: deps.syncTimeoutMs }),
     });
     const ownNames = new Map(me.modalities.map((k) => [k, trained[k] as string]));
-    return new TrialRun(req.trialId, member, latentNames, ownNames, options.steps, topology.shards, deps);
+    const part = partName([...ownNames.values()], me.shard);
+    const checkpoints = spec.checkpointDir === '' ? undefined : { dir: spec.checkpointDir, part };
+    let resumedFrom: number | undefined;
+    try {
+      if (checkpoints !== undefined && spec.resume) {
+        const parts = topology.members.map((m) =>
+          partName(
+            m.modalities.map((k) => trained[k] as string),
+            m.shard,
+          ),
+        );
+        resumedFrom = latestCompleteStep(checkpoints.dir, parts);
+        if (resumedFrom !== undefined) {
+          const from = join(checkpoints.dir, `step-${resumedFrom}`, checkpoints.part);
+          restoreCheckpoint(member.trainer, readCheckpoint(from), `checkpoint ${from}`);
+        }
+      }
+    } catch (err) {
+      member.dispose();
+      throw err;
+    }
+    const run = new TrialRun(
+      req.trialId,
+      member,
+      latentNames,
+      ownNames,
+      options.steps,
+      topology.shards,
+      deps,
+    );
+    run.part = part;
+    run.checkpoints = checkpoints;
+    run.resumedFrom = resumedFrom;
+    return run;
   }
 
   /** Trains to the end; `onProgress` gets every evaluation. */
@@ -151,7 +195,11 @@ export class TrialRun {
     try {
       await channel.ready();
       const summary = await trainer.run({
-        onEval: (row) => onProgress(progressOf(row, this.totalSteps)),
+        onEval: (row) => {
+          const c = this.checkpoints;
+          if (c !== undefined) writePart(c.dir, row.step, c.part, serializeCheckpoint(trainer));
+          onProgress(progressOf(row, this.totalSteps));
+        },
         onStep: (seconds) => {
           const m = this.deps.metrics;
           if (m === undefined) return;
@@ -202,12 +250,9 @@ export class TrialRun {
 
   /** Writes this trainer's checkpoint (its model part, moments and loop state) under `dir`. */
   checkpoint(dir: string): { path: string; step: number } {
-    const path = join(dir, this.deps.self);
-    const files = serializeCheckpoint(this.member.trainer);
-    mkdirSync(path, { recursive: true });
-    writeFileSync(join(path, 'weights.bin'), files.weights);
-    writeFileSync(join(path, 'manifest.json'), files.manifest);
-    return { path, step: this.member.trainer.state.step };
+    const step = this.member.trainer.state.step;
+    writePart(dir, step, this.part, serializeCheckpoint(this.member.trainer));
+    return { path: join(dir, `step-${step}`, this.part), step };
   }
 
   /** Stops training at the next step boundary and fails any pending sync. */

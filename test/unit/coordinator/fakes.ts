@@ -281,6 +281,8 @@ export function trialSpec(over: Partial<TrialSpec> = {}): TrialSpec {
     patience: 0,
     overridesJson: '',
     outDir: '',
+    checkpointDir: '',
+    resume: false,
     ...over,
   };
 }

@@ -105,6 +105,16 @@ export interface TrialSpec {
   overridesJson: string;
   /** Where the coordinator writes the run directory (empty: no run directory). */
   outDir: string;
+  /**
+   * A directory every trainer of the trial can reach (a shared volume): each writes its part's
+   * checkpoint there at every evaluation, as step-<N>/part-<modalities>-s<shard>/ (empty: none).
+   */
+  checkpointDir: string;
+  /**
+   * Continue from the latest step in checkpoint_dir for which every part of the group exists
+   * (a retry of a trial whose trainer died); from scratch when there is none.
+   */
+  resume: boolean;
 }
 
 /**
@@ -202,6 +212,8 @@ function createBaseTrialSpec(): TrialSpec {
     alphaRecon: undefined,
     overridesJson: "",
     outDir: "",
+    checkpointDir: "",
+    resume: false,
   };
 }
 
@@ -251,6 +263,12 @@ export const TrialSpec: MessageFns<TrialSpec> = {
     }
     if (message.outDir !== "") {
       writer.uint32(122).string(message.outDir);
+    }
+    if (message.checkpointDir !== "") {
+      writer.uint32(130).string(message.checkpointDir);
+    }
+    if (message.resume !== false) {
+      writer.uint32(136).bool(message.resume);
     }
     return writer;
   },
@@ -388,6 +406,22 @@ export const TrialSpec: MessageFns<TrialSpec> = {
             message.outDir = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.checkpointDir = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.resume = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -451,6 +485,12 @@ export const TrialSpec: MessageFns<TrialSpec> = {
         : isSet(object.out_dir)
         ? globalThis.String(object.out_dir)
         : "",
+      checkpointDir: isSet(object.checkpointDir)
+        ? globalThis.String(object.checkpointDir)
+        : isSet(object.checkpoint_dir)
+        ? globalThis.String(object.checkpoint_dir)
+        : "",
+      resume: isSet(object.resume) ? globalThis.Boolean(object.resume) : false,
     };
   },
 
@@ -501,6 +541,12 @@ export const TrialSpec: MessageFns<TrialSpec> = {
     if (message.outDir !== "") {
       obj.outDir = message.outDir;
     }
+    if (message.checkpointDir !== "") {
+      obj.checkpointDir = message.checkpointDir;
+    }
+    if (message.resume !== false) {
+      obj.resume = message.resume;
+    }
     return obj;
   },
 
@@ -524,6 +570,8 @@ export const TrialSpec: MessageFns<TrialSpec> = {
     message.alphaRecon = object.alphaRecon ?? undefined;
     message.overridesJson = object.overridesJson ?? "";
     message.outDir = object.outDir ?? "";
+    message.checkpointDir = object.checkpointDir ?? "";
+    message.resume = object.resume ?? false;
     return message;
   },
 };
