@@ -53,7 +53,7 @@ export interface CoordinatorOptions {
    * caller owns it: stop() stops driving it but does not close it.
    */
   launcher?: TrainerLauncher;
-  /** Trainers the work in hand needs. Default: the number registered (no growth). */
+  /** Trainers the work in hand needs. Default: busy trainers plus what running studies could start now. */
   trainerDemand?: () => number;
   /** The most trainers asked of the launcher. Default: no limit beyond the launcher's. */
   maxTrainers?: number;
@@ -144,6 +144,12 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     registry,
     ...(store === undefined ? {} : { store }),
     ...(opts.checkpointDir === undefined ? {} : { checkpointRoot: opts.checkpointDir }),
+    ...(opts.launcher === undefined
+      ? {}
+      : {
+          trainerProblems: () =>
+            (opts.launcher?.problems() ?? []).map((p) => `${p.pod} ${p.reason}: ${p.message}`),
+        }),
   });
 
   let metricsServer: RunningMetricsServer | undefined;
@@ -186,7 +192,8 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     autoscaler = startTrainerAutoscaler({
       registry,
       launcher: opts.launcher,
-      ...(opts.trainerDemand === undefined ? {} : { demand: opts.trainerDemand }),
+      // By default: the trainers at work plus those the running studies could start trials on now.
+      demand: opts.trainerDemand ?? ((): number => registry.counts().busy + studies.pendingTrainerDemand()),
       ...(opts.maxTrainers === undefined ? {} : { maxTrainers: opts.maxTrainers }),
       ...(opts.launcherIntervalMs === undefined ? {} : { intervalMs: opts.launcherIntervalMs }),
     });

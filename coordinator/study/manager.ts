@@ -45,6 +45,11 @@ export interface StudyManagerOptions {
    * `<root>/<study>/trial-<n>/` at every evaluation, and a retry resumes from there.
    */
   checkpointRoot?: string;
+  /**
+   * Why trainers may not be coming (a launcher's pods unschedulable, crash-looping, refused): shown
+   * as the reason of a study that waits for trainers, so it does not hang silently.
+   */
+  trainerProblems?: () => string[];
 }
 
 interface StudyRun {
@@ -261,6 +266,24 @@ export class StudyManager {
 
   private closing = false;
 
+  /**
+   * Trainers the running studies could use right now beyond the ones they hold: for each, the
+   * trials it may still start (concurrency and budget allowing) times its trainers per trial.
+   */
+  pendingTrainerDemand(): number {
+    let demand = 0;
+    for (const run of this.runs.values()) {
+      if (run.state !== StudyState.STUDY_STATE_RUNNING) continue;
+      const capacity = Math.min(run.spec.budget.maxTrials, run.sampler.capacity(run.spec.space));
+      const startable = Math.min(
+        run.spec.budget.maxConcurrent - run.running.size + run.retryQueue.length,
+        capacity - run.records.length + run.retryQueue.length,
+      );
+      demand += Math.max(0, startable) * run.spec.trainersPerTrial;
+    }
+    return demand;
+  }
+
   private run(id: string): StudyRun {
     const run = this.runs.get(id);
     if (run === undefined) throw new CrlError('NOT_FOUND', `no study ${id}`, { field: 'study_id' });
@@ -449,6 +472,19 @@ export class StudyManager {
     }
   }
 
+  /** A running study that wants more trainers than are idle, while the launcher reports problems. */
+  private waitingReason(run: StudyRun): string | undefined {
+    if (run.state !== StudyState.STUDY_STATE_RUNNING) return undefined;
+    const problems = this.opts.trainerProblems?.() ?? [];
+    if (problems.length === 0) return undefined;
+    const capacity = Math.min(run.spec.budget.maxTrials, run.sampler.capacity(run.spec.space));
+    const wants =
+      run.retryQueue.length > 0 ||
+      (run.records.length < capacity && run.running.size < run.spec.budget.maxConcurrent);
+    if (!wants || this.opts.registry.idle().length >= run.spec.trainersPerTrial) return undefined;
+    return `waiting for trainers: ${problems.join('; ')}`;
+  }
+
   /** Saves the study, coalescing changes that arrive while a save is in flight. */
   private persist(run: StudyRun): void {
     const store = this.opts.store;
@@ -524,7 +560,7 @@ export class StudyManager {
         reason: run.reasons[n] ?? '',
       })),
       bestTrials: front,
-      reason: run.reason,
+      reason: this.waitingReason(run) ?? run.reason,
       createdMs: run.createdMs,
       updatedMs: run.updatedMs,
       objectives: run.spec.objectives.map((o) => `${o.metric}:${o.direction}`),

@@ -676,3 +676,55 @@ describe('fake API server', () => {
     expect(() => parseSelector('a=(')).toThrow(/unable to parse/);
   });
 });
+
+describe('studies drive the launcher', () => {
+  it('a study needing 3 trainers creates 3 pods; an unschedulable one shows in the study status', async () => {
+    const coordinator = await startCoordinator({
+      natsUrl: 'nats://127.0.0.1:4222',
+      evaluatorAddress: '127.0.0.1:7072',
+      heartbeatTimeoutMs: 60_000,
+      launcher,
+      launcherIntervalMs: 50,
+    });
+    try {
+      const study = coordinator.studies.submit(
+        JSON.stringify({
+          name: 'k8s',
+          dataset: { preset: 'c1', seed: 1, rows: 200 },
+          space: [{ name: 'lr', type: 'float', low: 0.001, high: 0.01, log: true }],
+          objectives: [{ metric: 'val_loss', direction: 'minimize' }],
+          budget: { max_trials: 6, max_concurrent: 3 },
+          trainers_per_trial: 1,
+        }),
+      );
+      // No trainer has registered yet: the demand is the study's 3 concurrent trials.
+      await vi.waitFor(() => expect(api.list(NS)).toHaveLength(3));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(posts(api)).toBe(3);
+      for (const pod of api.list(NS)) {
+        expect(pod['metadata'].labels['app.kubernetes.io/component']).toBe('trainer');
+        expect(pod['spec'].containers[0].resources.limits['nvidia.com/gpu']).toBe('2');
+        expect(pod['metadata'].ownerReferences[0].uid).toBe(OWNER.uid);
+      }
+      const [first] = launcher.activePods() as [string];
+      api.setPodStatus(NS, first, {
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.',
+          },
+        ],
+      });
+      await vi.waitFor(() =>
+        expect(coordinator.studies.get(study.id).reason).toMatch(
+          new RegExp(`^waiting for trainers: ${first} Unschedulable: 0/3 nodes are available`),
+        ),
+      );
+    } finally {
+      await coordinator.stop();
+    }
+  });
+});
