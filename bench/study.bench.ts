@@ -4,7 +4,7 @@
  * random search on the same budget over several seeds; (3) scheduling overhead per trial, from
  * SubmitTrial to the first evaluation (a trial evaluating after step 1). Prints one JSON object.
  *
- *   npm run bench:study [-- --trainers 2 --steps 600 --seeds 2 --trials 6]
+ *   npm run bench:study [-- --trainers 2 --steps 600 --seeds 2 --trials 6 --min-resource 100 --only-grid]
  */
 import { CoordinatorClient } from '../coordinator/client.js';
 import { StudyClient } from '../coordinator/study/client.js';
@@ -21,6 +21,8 @@ const STEPS = flag('steps', 600);
 const SEEDS = flag('seeds', 2);
 const TRIALS = flag('trials', 6);
 const ROWS = flag('rows', 2000);
+const MIN_RESOURCE = flag('min-resource', 100);
+const ONLY_GRID = process.argv.includes('--only-grid');
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
       await run({
         ...grid,
         name: 'grid-asha',
-        pruner: { type: 'asha', min_resource: 100, reduction_factor: 3 },
+        pruner: { type: 'asha', min_resource: MIN_RESOURCE, reduction_factor: 3 },
       }),
     );
     const t2 = performance.now();
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
       { name: 'lr', type: 'float', low: 0.0005, high: 0.005, log: true },
     ];
     const samplers: Record<string, number[]> = { tpe: [], random: [] };
-    for (let seed = 1; seed <= SEEDS; seed++) {
+    for (let seed = 1; seed <= (ONLY_GRID ? 0 : SEEDS); seed++) {
       for (const type of ['tpe', 'random'] as const) {
         const s = await run({
           name: `${type}-${seed}`,
@@ -113,7 +115,7 @@ async function main(): Promise<void> {
 
     // (3) scheduling overhead: SubmitTrial until the first evaluation (after one step).
     const overhead: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < (ONLY_GRID ? 0 : 5); i++) {
       const started = performance.now();
       let first = 0;
       const submitted = await trials.submit({
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
           grid: {
             trials: 9,
             steps_per_trial: STEPS,
+            asha_min_resource: MIN_RESOURCE,
             no_pruning: { ...full, wall_s: round((t1 - t0) / 1000, 1) },
             asha: { ...asha, wall_s: round((t2 - t1) / 1000, 1) },
             asha_steps_fraction: round(asha.steps / full.steps),

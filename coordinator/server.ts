@@ -144,6 +144,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     registry,
     ...(store === undefined ? {} : { store }),
     ...(opts.checkpointDir === undefined ? {} : { checkpointRoot: opts.checkpointDir }),
+    metrics,
     ...(opts.launcher === undefined
       ? {}
       : {

@@ -13,6 +13,7 @@ export interface CoordinatorMetrics {
   trainers: Gauge<'state'>;
   trialDuration: Histogram;
   heartbeatsMissed: Counter;
+  studyBest: Gauge<'study' | 'name' | 'objective'>;
 }
 
 export function coordinatorMetrics(registry: Registry): CoordinatorMetrics {
@@ -39,6 +40,12 @@ export function coordinatorMetrics(registry: Registry): CoordinatorMetrics {
     heartbeatsMissed: new Counter({
       name: 'crl_trainer_heartbeats_missed_total',
       help: 'Trainer heartbeats not received by their deadline.',
+      registers,
+    }),
+    studyBest: new Gauge({
+      name: 'crl_study_best_value',
+      help: 'Best value of each objective over the complete trials of a study, in its direction (the Pareto front covers several).',
+      labelNames: ['study', 'name', 'objective'] as const,
       registers,
     }),
   };

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { CrlError } from '../../common/errors.js';
+import type { CoordinatorMetrics } from '../../common/metrics/index.js';
 import type { Study, StudyTrial } from '../../proto/gen/crl/v1/study.js';
 import { StudyState, StudyTrialOutcome } from '../../proto/gen/crl/v1/study.js';
 import { TrialState, type Trial } from '../../proto/gen/crl/v1/trial.js';
@@ -50,6 +51,8 @@ export interface StudyManagerOptions {
    * as the reason of a study that waits for trainers, so it does not hang silently.
    */
   trainerProblems?: () => string[];
+  /** Best value per objective, exported for dashboards. */
+  metrics?: Pick<CoordinatorMetrics, 'studyBest'>;
 }
 
 interface StudyRun {
@@ -461,6 +464,7 @@ export class StudyManager {
   private notify(run: StudyRun, message: string): void {
     run.updatedMs = this.now();
     this.persist(run);
+    this.exportBest(run);
     if (run.listeners.size === 0) return;
     const event = { study: this.snapshot(run), message };
     for (const l of [...run.listeners]) {
@@ -470,6 +474,19 @@ export class StudyManager {
         run.listeners.delete(l);
       }
     }
+  }
+
+  private exportBest(run: StudyRun): void {
+    const gauge = this.opts.metrics?.studyBest;
+    if (gauge === undefined) return;
+    run.spec.objectives.forEach((o, i) => {
+      const values = run.records.flatMap((r) =>
+        r.state === 'complete' && Number.isFinite(r.values?.[i]) ? [r.values?.[i] as number] : [],
+      );
+      if (values.length === 0) return;
+      const best = o.direction === 'maximize' ? Math.max(...values) : Math.min(...values);
+      gauge.set({ study: run.id, name: run.spec.name, objective: o.metric }, best);
+    });
   }
 
   /** A running study that wants more trainers than are idle, while the launcher reports problems. */

@@ -37,7 +37,7 @@ describe('studies on a local cluster', () => {
   const dir = tempDir();
 
   beforeAll(async () => {
-    cluster = await startLocalCluster({ trainers: 3, backend: 'wasm' });
+    cluster = await startLocalCluster({ trainers: 3, backend: 'wasm', metrics: true });
     client = new StudyClient(cluster.address);
   }, 120_000);
 
@@ -110,6 +110,19 @@ describe('studies on a local cluster', () => {
       cluster.address,
     ]);
     expect(exported.stdout.trim().split('\n')).toEqual(csv);
+
+    // Dashboards see the best value of each objective.
+    const text = await (await fetch(cluster.metricsUrls['coordinator']!)).text();
+    const best = Math.max(...complete.map((t) => t.values[0]!));
+    const line = text
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('crl_study_best_value{') &&
+          l.includes(`study="${printed.id}"`) &&
+          l.includes('objective="mcc"'),
+      );
+    expect(Number(line?.split(' ').at(-1))).toBeCloseTo(best, 10);
   }, 600_000);
 
   it('refuses a bad spec naming the field, before running anything', async () => {
