@@ -6,6 +6,7 @@
  *
  *   npm run bench:identify [-- --quick] [--presets c1,c2] [--seeds 5] [--steps N] [--n N]
  *                          [--first-seed S] [--backend B] [--out DIR] [--alpha-recon X ...]
+ *                          [--adjacency-lr-scale X]
  *
  * --quick: c1 and ablation-75 only, 2 seeds, 2000 steps.
  * Targets: c1 median MCC >= 0.90 with SHD = 0 in at least 4 of 5 seeds; c2, c3 median MCC >= 0.85;
@@ -69,6 +70,9 @@ for (const preset of presets) {
       ...(numberOf('--alpha-ind') === undefined ? {} : { alphaInd: numberOf('--alpha-ind') }),
       ...(numberOf('--alpha-sp') === undefined ? {} : { alphaSp: numberOf('--alpha-sp') }),
       ...(numberOf('--alpha-recon') === undefined ? {} : { alphaRecon: numberOf('--alpha-recon') }),
+      ...(numberOf('--adjacency-lr-scale') === undefined
+        ? {}
+        : { adjacencyLrScale: numberOf('--adjacency-lr-scale') }),
     });
     const row: Row = {
       preset,
@@ -103,7 +107,7 @@ const cases = presets.map((preset) => {
 
 const f = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const md = [
-  `# bench:identify (${quick ? 'quick' : 'full'}; ${seeds} seed(s); steps ${steps ?? 'default'}; backend ${rows[0]?.backend ?? '?'})`,
+  `# bench:identify (${quick ? 'quick' : 'full'}; ${seeds} seed(s); steps ${steps ?? 'default'}; backend ${rows[0]?.backend ?? '?'}${flag('--adjacency-lr-scale') === undefined ? '' : `; adjacency lr x${flag('--adjacency-lr-scale')}`})`,
   '',
   '| preset | seed | MCC | R² | SHD | SHD (cdt) | edges | steps | wall s | steps/s |',
   '|---|---|---|---|---|---|---|---|---|---|',

@@ -23,3 +23,25 @@ export function timed<T>(runs: number, fn: () => T): { timing: Timing; result: T
     result,
   };
 }
+
+/** `timed` for asynchronous work (a step that ends with a device read). */
+export async function timedAsync<T>(
+  runs: number,
+  fn: () => Promise<T>,
+): Promise<{ timing: Timing; result: T }> {
+  let result = await fn(); // warm-up: kernel compilation, JIT and first-touch allocation
+  const ms: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    result = await fn();
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  const mid = Math.floor(ms.length / 2);
+  const median = ms.length % 2 === 1 ? ms[mid]! : (ms[mid - 1]! + ms[mid]!) / 2;
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    timing: { median_ms: round(median), min_ms: round(ms[0]!), max_ms: round(ms.at(-1)!), runs },
+    result,
+  };
+}

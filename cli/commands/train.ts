@@ -44,6 +44,10 @@ export interface TrainRunOptions {
   evalEvery?: number;
   patience?: number;
   spWarmup?: number;
+  /** Put back the best-validation parameters when training ends (default true). */
+  restoreBest?: boolean;
+  /** Learning-rate multiplier of the adjacency logits (default 1). */
+  adjacencyLrScale?: number;
   backend?: string;
   alphaInd?: number;
   alphaSp?: number;
@@ -67,6 +71,8 @@ export interface TrainResult {
   shd_cdt: number | null;
   steps: number;
   stopped_early: boolean;
+  /** Step of the evaluation with the lowest validation loss; with restore_best, the model's parameters. */
+  best_step: number | null;
   wall_s: number;
   steps_per_s: number;
   backend: string;
@@ -114,6 +120,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
     ...(o.evalEvery === undefined ? {} : { evalEvery: o.evalEvery }),
     ...(o.patience === undefined ? {} : { patience: o.patience }),
     ...(o.spWarmup === undefined ? {} : { sparsityWarmup: o.spWarmup }),
+    ...(o.restoreBest === undefined ? {} : { restoreBest: o.restoreBest }),
+    ...(o.adjacencyLrScale === undefined
+      ? {}
+      : { adam: { ...DEFAULT_TRAIN.adam, lrScale: { 'adjacency/': o.adjacencyLrScale } } }),
   };
   // Refuse an existing run directory before spending the training time.
   StagedDirectory.open(o.out, { overwrite: o.force ?? false, flag: '--out' }).abort();
@@ -174,6 +184,7 @@ async function trainAndWrite(
       ...scores,
       steps: summary.steps,
       stopped_early: summary.stoppedEarly,
+      best_step: summary.bestStep,
       wall_s: summary.wallS,
       steps_per_s: summary.stepsPerSecond,
       backend,
@@ -211,6 +222,8 @@ interface TrainFlags {
   evalEvery?: number;
   patience?: number;
   spWarmup?: number;
+  restoreBest: boolean;
+  adjacencyLrScale?: number;
   backend: string;
   alphaInd?: number;
   alphaSp?: number;
@@ -270,6 +283,15 @@ export function registerTrainCommand(program: Command): void {
       '--sp-warmup <f>',
       'fraction of the steps over which alpha_Sp ramps up from 0 (default 0)',
       numberFlag('--sp-warmup', { min: 0, max: 1 }),
+    )
+    .option(
+      '--no-restore-best',
+      "keep the last step's parameters instead of those of the best validation loss",
+    )
+    .option(
+      '--adjacency-lr-scale <x>',
+      'learning-rate multiplier of the adjacency logits (default 1)',
+      numberFlag('--adjacency-lr-scale', { min: 0, exclusiveMin: true }),
     )
     .option(
       '--backend <b>',

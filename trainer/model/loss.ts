@@ -57,17 +57,26 @@ export function aggregateIndependenceLoss(
   mean: tf.Tensor2D,
   logvar: tf.Tensor2D,
   logPrior: tf.Tensor1D,
+  rowsPerChunk = 512,
 ): tf.Scalar {
   const B = sample.shape[0];
-  // log q(gamma_i | x_j) = -0.5 sum_k [(s_ik - m_jk)^2 / v_jk + log v_jk], expanded so that the
-  // (B, B) matrix comes from two (B, K) x (K, B) products instead of a (B, B, K) tensor: K times
-  // less memory and work, which lets validation score thousands of rows at once.
-  const invVar = tf.exp(tf.neg(logvar));
-  const quadS = tf.matMul(tf.square(sample), tf.transpose(invVar)); // sum_k s_ik^2 / v_jk
-  const cross = tf.matMul(sample, tf.transpose(tf.mul(mean, invVar))); // sum_k s_ik m_jk / v_jk
-  const perJ = tf.sum(tf.add(tf.mul(tf.square(mean), invVar), logvar), 1); // sum_k m_jk^2 / v_jk + log v_jk
-  const logQPair = tf.mul(tf.add(tf.sub(quadS, tf.mul(cross, 2)), tf.expandDims(perJ, 0)), -0.5); // (B, B), without -K/2 log 2 pi
-  const logQ = tf.sub(tf.logSumExp(logQPair, 1), Math.log(B));
+  // log q(gamma_i | x_j) = -0.5 sum_k [(s_ik - m_jk)^2 / v_jk + log v_jk], computed from the
+  // difference itself: expanding the square into matrix products cancels catastrophically in
+  // float32 once posterior variances get small (the diagonal i = j term, the one that dominates the
+  // logsumexp, becomes the difference of two numbers of order 1 / v). Rows go in chunks, so memory
+  // is (chunk, B, K), not (B, B, K), and validation can score thousands of rows at once.
+  const invVar = tf.expandDims(tf.exp(tf.neg(logvar)), 0);
+  const lv = tf.expandDims(logvar, 0);
+  const means = tf.expandDims(mean, 0);
+  const parts: tf.Tensor1D[] = [];
+  for (let start = 0; start < B; start += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, B - start);
+    const s = rows === B ? sample : (tf.slice(sample, [start, 0], [rows, -1]) as tf.Tensor2D);
+    const diff = tf.sub(tf.expandDims(s, 1), means); // (rows, B, K)
+    const logQPair = tf.mul(tf.sum(tf.add(tf.mul(tf.square(diff), invVar), lv), 2), -0.5); // without -K/2 log 2 pi
+    parts.push(tf.logSumExp(logQPair, 1) as tf.Tensor1D);
+  }
+  const logQ = tf.sub(parts.length === 1 ? (parts[0] as tf.Tensor1D) : tf.concat(parts), Math.log(B));
   // logPrior carries no log 2 pi either, so the constants cancel.
   return tf.mean(tf.sub(logQ, logPrior));
 }

@@ -13,6 +13,13 @@ export interface AdamConfig {
   epsilon: number;
   /** Clip the global gradient norm to this (Infinity: no clipping). */
   clipNorm: number;
+  /**
+   * Learning-rate multipliers by parameter-name prefix (`{ 'adjacency/': 5 }`); the first matching
+   * prefix wins, others get 1. Adam moves a parameter by at most about lr per step whatever its
+   * gradient, so a parameter that must travel far (the adjacency logits, from their dense start to
+   * below the readout threshold) can be lr-bound within a short budget. Absent or empty: plain Adam.
+   */
+  lrScale?: Readonly<Record<string, number>>;
 }
 
 export const DEFAULT_ADAM: Readonly<AdamConfig> = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, clipNorm: 5 };
@@ -24,6 +31,8 @@ export class FlatAdam {
   t = 0;
   readonly sizes: number[];
   private readonly total: number;
+  /** Per-element learning-rate multipliers, or undefined when all are 1 (the plain update). */
+  private readonly scale: tf.Tensor1D | undefined;
 
   constructor(
     private readonly params: readonly NamedParam[],
@@ -33,6 +42,7 @@ export class FlatAdam {
     this.total = this.sizes.reduce((a, b) => a + b, 0);
     this.m = tf.variable(tf.zeros([this.total]), false);
     this.v = tf.variable(tf.zeros([this.total]), false);
+    this.scale = scaleVector(params, this.sizes, config.lrScale ?? {});
   }
 
   /**
@@ -55,7 +65,8 @@ export class FlatAdam {
       this.m.assign(m);
       this.v.assign(v);
       const stepSize = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
-      const update = tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), epsilon * Math.sqrt(1 - beta2 ** t)));
+      let update = tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), epsilon * Math.sqrt(1 - beta2 ** t)));
+      if (this.scale !== undefined) update = tf.mul(update, this.scale);
       const parts = tf.split(update, this.sizes);
       this.params.forEach((p, i) => {
         p.variable.assign(tf.sub(p.variable, tf.reshape(parts[i] as tf.Tensor, p.variable.shape)));
@@ -99,7 +110,29 @@ export class FlatAdam {
   dispose(): void {
     this.m.dispose();
     this.v.dispose();
+    this.scale?.dispose();
   }
+}
+
+function scaleVector(
+  params: readonly NamedParam[],
+  sizes: readonly number[],
+  lrScale: Readonly<Record<string, number>>,
+): tf.Tensor1D | undefined {
+  const prefixes = Object.entries(lrScale);
+  for (const [prefix, x] of prefixes) {
+    if (!(x > 0) || !Number.isFinite(x)) throw new Error(`lrScale['${prefix}'] must be > 0, got ${x}`);
+  }
+  const perParam = params.map((p) => prefixes.find(([prefix]) => p.name.startsWith(prefix))?.[1] ?? 1);
+  if (perParam.every((x) => x === 1)) return undefined;
+  const values = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+  let offset = 0;
+  perParam.forEach((x, i) => {
+    const size = sizes[i] as number;
+    values.fill(x, offset, offset + size);
+    offset += size;
+  });
+  return tf.keep(tf.tensor1d(values));
 }
 
 /** Gradients in parameter order as one vector. */

@@ -2,8 +2,10 @@
  * Checkpoints: `manifest.json` (architecture, loop state, one entry `{name, shape, dtype, group,
  * offset, length}` per tensor) and `weights.bin` (little-endian float32, entries back to back).
  * Parameters (group `model`) and Adam moments (group `optimizer`, named `<param>/m`, `<param>/v`)
- * are keyed by name, never by position. Restoring into a model of another architecture fails with
- * the differences named.
+ * are keyed by name, never by position. The parameters of the best evaluation so far (group
+ * `best`, named `<param>/best`; present when the trainer keeps them) travel too, so a resumed run
+ * ends on the same restored parameters as an uninterrupted one. Restoring into a model of another
+ * architecture fails with the differences named.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +21,7 @@ export interface TensorEntry {
   name: string;
   shape: number[];
   dtype: 'float32';
-  group: 'model' | 'optimizer';
+  group: 'model' | 'optimizer' | 'best';
   /** Offset and length in float32 elements inside weights.bin. */
   offset: number;
   length: number;
@@ -57,6 +59,8 @@ export function serializeCheckpoint(trainer: Trainer): CheckpointFiles {
     push(`${mv.name}/m`, shape, 'optimizer', mv.m);
     push(`${mv.name}/v`, shape, 'optimizer', mv.v);
   }
+  for (const b of trainer.bestValues())
+    push(`${b.name}/best`, shapes.get(b.name) ?? [b.values.length], 'best', b.values);
   const all = new Float32Array(offset);
   let at = 0;
   for (const b of blocks) {
@@ -149,5 +153,15 @@ export function restoreCheckpoint(trainer: Trainer, ckpt: LoadedCheckpoint, labe
     moments.set(p.name, { m: slice(m), v: slice(v) });
   }
   trainer.adam.setMoments(moments, ckpt.manifest.adamT);
+  // The best copy is all or nothing: a checkpoint from a trainer without one (restoreBest off, or no
+  // evaluation yet) clears this trainer's, so the restored state is exactly the saved one.
+  const bestEntries = params.map((p) => entries.get(`${p.name}/best`));
+  if (trainer.options.restoreBest && bestEntries.every((e) => e !== undefined && e.group === 'best')) {
+    trainer.setBestValues(
+      new Map(params.map((p, i) => [p.name, slice(bestEntries[i] as TensorEntry).slice()])),
+    );
+  } else {
+    trainer.setBestValues(undefined);
+  }
   trainer.setLoopState(ckpt.manifest.loop);
 }

@@ -5,6 +5,11 @@
  * part of the checkpoint, so a resumed run continues where it stopped (bit for bit on a
  * deterministic backend such as wasm or cpu).
  *
+ * When training ends (step budget or early stopping) the parameters of the evaluation with the
+ * lowest validation loss are put back (`restoreBest`), so the latents and the graph come from the
+ * model that validated best rather than from wherever the last steps left it. The copy is taken on
+ * the device at each new best (no download), lives beside the loop state and is checkpointed with it.
+ *
  * The loop is the same for one process and for a trainer group: it only decides which rows, seeds
  * and learning rate each step uses; a `StepEngine` does the arithmetic (`LocalEngine` here, the
  * group engine in trainer/distributed/, which gets the same decisions from the same seed on every
@@ -38,6 +43,11 @@ export interface TrainOptions {
    * Validation always uses the full weight.
    */
   sparsityWarmup: number;
+  /**
+   * When training ends, put back the parameters of the evaluation with the lowest validation loss
+   * (a copy is kept at each new best). Off: the last step's parameters stay.
+   */
+  restoreBest: boolean;
 }
 
 export const DEFAULT_TRAIN: Readonly<Omit<TrainOptions, 'seed'>> = {
@@ -51,6 +61,7 @@ export const DEFAULT_TRAIN: Readonly<Omit<TrainOptions, 'seed'>> = {
   patience: 8,
   adam: { ...DEFAULT_ADAM },
   sparsityWarmup: 0,
+  restoreBest: true,
 };
 
 /** Training data: one row-major float block per modality, rows aligned across modalities. */
@@ -69,6 +80,8 @@ export interface LoopState {
   order: number[];
   cursor: number;
   bestVal: number | null;
+  /** Step of the evaluation that gave `bestVal` (null before the first evaluation). */
+  bestStep: number | null;
   evalsSinceBest: number;
   stoppedEarly: boolean;
   curve: CurveRow[];
@@ -79,6 +92,8 @@ export interface LoopState {
 export interface TrainSummary {
   steps: number;
   stoppedEarly: boolean;
+  /** Step of the best evaluation, whose parameters the model holds when `restoreBest` applied. */
+  bestStep: number | null;
   wallS: number;
   stepsPerSecond: number;
   curve: CurveRow[];
@@ -137,6 +152,12 @@ export class Trainer {
   private readonly trainRows: number[];
   private readonly valRows: Int32Array;
   private readonly evalSeed: number;
+  /**
+   * This process's parameters at the best evaluation, by name (only with `restoreBest`). Clones of
+   * the variables: tfjs `assign` swaps a variable's data rather than writing into it, so a clone
+   * keeps the old values without a copy or a device sync.
+   */
+  private best: Map<string, tf.Tensor> | undefined;
 
   constructor(
     readonly engine: StepEngine,
@@ -158,6 +179,7 @@ export class Trainer {
       order: [],
       cursor: 0,
       bestVal: null,
+      bestStep: null,
       evalsSinceBest: 0,
       stoppedEarly: false,
       curve: [],
@@ -289,7 +311,9 @@ export class Trainer {
           const best = this.state.bestVal;
           if (best === null || val.total < best - 1e-4 * Math.abs(best)) {
             this.state.bestVal = val.total;
+            this.state.bestStep = this.state.step;
             this.state.evalsSinceBest = 0;
+            if (this.options.restoreBest) this.keepBest();
           } else {
             this.state.evalsSinceBest += 1;
             if (patience > 0 && this.state.evalsSinceBest >= patience) this.state.stoppedEarly = true;
@@ -300,24 +324,79 @@ export class Trainer {
     } finally {
       acc?.dispose();
     }
+    // Only a finished run restores: a cancelled one (shouldStop) keeps its state as it is, so a
+    // checkpoint of it resumes where it stopped.
+    const finished = this.state.step >= steps || this.state.stoppedEarly;
+    if (finished && this.options.restoreBest) this.restoreBestParams();
     const elapsed = (performance.now() - started) / 1000;
     this.state.wallBefore += elapsed;
     return {
       steps: this.state.step,
       stoppedEarly: this.state.stoppedEarly,
+      bestStep: this.state.bestStep,
       wallS: this.state.wallBefore,
       stepsPerSecond: elapsed > 0 ? (this.state.step - startStep) / elapsed : 0,
       curve: this.state.curve,
     };
   }
 
+  /** Copies the current parameters as the best ones (replacing the previous copy). */
+  private keepBest(): void {
+    const next = new Map(this.model.params.list().map((p) => [p.name, tf.clone(p.variable)]));
+    this.disposeBest();
+    this.best = next;
+  }
+
+  /**
+   * Puts the best evaluation's parameters back into the model (no-op without a copy). Idempotent:
+   * the copy is kept, so a later checkpoint still holds it.
+   */
+  restoreBestParams(): void {
+    const best = this.best;
+    if (best === undefined) return;
+    for (const p of this.model.params.list()) {
+      const v = best.get(p.name);
+      if (v !== undefined) p.variable.assign(v);
+    }
+  }
+
+  /** The best evaluation's parameter values by name, for the checkpoint (empty without a copy). */
+  bestValues(): { name: string; values: Float32Array }[] {
+    const best = this.best;
+    if (best === undefined) return [];
+    return this.model.params
+      .list()
+      .filter((p) => best.has(p.name))
+      .map((p) => ({ name: p.name, values: (best.get(p.name) as tf.Tensor).dataSync() as Float32Array }));
+  }
+
+  /** Replaces the best copy (checkpoint reader); `undefined` drops it. Shapes follow the model. */
+  setBestValues(values: ReadonlyMap<string, Float32Array> | undefined): void {
+    this.disposeBest();
+    if (values === undefined) return;
+    this.best = new Map(
+      this.model.params.list().map((p) => {
+        const v = values.get(p.name);
+        if (v === undefined) throw new Error(`no best copy of ${p.name}`);
+        return [p.name, tf.tensor(v, p.variable.shape, 'float32')];
+      }),
+    );
+  }
+
   /** Restores loop state (after parameters and moments were restored by the checkpoint reader). */
   setLoopState(state: LoopState): void {
-    this.state = structuredClone(state);
+    // Checkpoints written before bestStep existed lack it.
+    this.state = { ...structuredClone(state), bestStep: state.bestStep ?? null };
     this.rng.setState(state.rng);
   }
 
+  private disposeBest(): void {
+    this.best?.forEach((t) => t.dispose());
+    this.best = undefined;
+  }
+
   dispose(): void {
+    this.disposeBest();
     this.engine.dispose();
   }
 }

@@ -30,18 +30,26 @@ const specs: ModalitySpec[] = ds.modalities.map((m, i) => ({
   latents: spec.latents[i]!,
   exogenous: spec.exogenous[i]!,
 }));
-const options = (steps: number): TrainOptions => ({
+const options = (steps: number, extra: Partial<TrainOptions> = {}): TrainOptions => ({
   ...DEFAULT_TRAIN,
   seed: 5,
   steps,
   batchSize: 64,
   evalEvery: 10,
   patience: 0,
+  ...extra,
 });
 
-function make(hidden = 16, steps = 40): { model: CrlModel; trainer: Trainer } {
+function make(
+  hidden = 16,
+  steps = 40,
+  extra: Partial<TrainOptions> = {},
+): { model: CrlModel; trainer: Trainer } {
   const model = new CrlModel(modelConfig(specs, { hidden }), 5);
-  return { model, trainer: new Trainer(new LocalEngine(model, data, DEFAULT_ADAM), data.n, options(steps)) };
+  return {
+    model,
+    trainer: new Trainer(new LocalEngine(model, data, DEFAULT_ADAM), data.n, options(steps, extra)),
+  };
 }
 
 function paramValues(model: CrlModel): Map<string, Float32Array> {
@@ -63,6 +71,38 @@ describe('training loop', () => {
     expect(after).toBeLessThan(before);
     trainer.dispose();
     model.dispose();
+  });
+
+  it('ends on the parameters of the best evaluation, not the last step', async () => {
+    // A constant learning rate this high makes the later evaluations worse than an early one, so
+    // the restored parameters differ from the last step's.
+    const extra = { lr: 0.05, lrSchedule: 'constant', evalEvery: 5 } as const;
+    const { model, trainer } = make(16, 60, extra);
+    const atEval = new Map<number, Map<string, Float32Array>>();
+    const summary = await trainer.run({ onEval: (row) => atEval.set(row.step, paramValues(model)) });
+    const vals = summary.curve.map((r) => r.val_total);
+    const bestIdx = vals.indexOf(Math.min(...vals));
+    const bestStep = summary.curve[bestIdx]!.step;
+    expect(summary.bestStep).toBe(bestStep);
+    expect(trainer.state.bestStep).toBe(bestStep);
+    expect(bestStep).toBeLessThan(60); // the premise: the last evaluation is not the best
+    const restored = paramValues(model);
+    for (const [name, v] of atEval.get(bestStep)!) expect(restored.get(name), name).toEqual(v);
+    // The restored model validates exactly as it did at its evaluation.
+    expect((await trainer.validationLoss()).total).toBe(trainer.state.bestVal);
+    trainer.dispose();
+    model.dispose();
+
+    // restoreBest off: the last step's parameters stay.
+    const last = make(16, 60, { ...extra, restoreBest: false });
+    const lastEval = new Map<number, Map<string, Float32Array>>();
+    const s2 = await last.trainer.run({ onEval: (row) => lastEval.set(row.step, paramValues(last.model)) });
+    expect(s2.bestStep).toBe(bestStep);
+    const final = paramValues(last.model);
+    for (const [name, v] of lastEval.get(60)!) expect(final.get(name), name).toEqual(v);
+    expect(final.get('flow/w1')).not.toEqual(atEval.get(bestStep)!.get('flow/w1'));
+    last.trainer.dispose();
+    last.model.dispose();
   });
 
   it('standardises columns and rejects ragged or non-finite data', () => {
@@ -93,7 +133,9 @@ describe('training loop', () => {
     // 20 steps, checkpoint to disk, restore into a fresh trainer, 20 more.
     const first = make(16, 40);
     const stopAt = 20;
-    while (first.trainer.state.step < stopAt) (await first.trainer.step()).dispose();
+    // Through run() so that evaluations (steps 10, 20) record a best copy; a cancelled run keeps
+    // its last parameters.
+    await first.trainer.run({ shouldStop: () => first.trainer.state.step >= stopAt });
     const files = serializeCheckpoint(first.trainer);
     const ckptDir = join(dir, 'ckpt');
     mkdirSync(ckptDir);
@@ -108,6 +150,11 @@ describe('training loop', () => {
     expect(second.trainer.state.step).toBe(stopAt);
     expect(second.trainer.adam.t).toBe(first.trainer.adam.t);
     expect(Array.from(second.trainer.adam.m.dataSync())).toEqual(Array.from(first.trainer.adam.m.dataSync()));
+    // The best evaluation's parameters travel in the checkpoint (group 'best').
+    const firstBest = first.trainer.bestValues();
+    expect(firstBest.length).toBe(first.model.params.list().length);
+    expect(second.trainer.bestValues()).toEqual(firstBest);
+    expect(second.trainer.state.bestStep).toBe(first.trainer.state.bestStep);
 
     await second.trainer.run();
     const resumed = paramValues(second.model);
