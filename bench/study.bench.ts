@@ -4,7 +4,7 @@
  * random search on the same budget over several seeds; (3) scheduling overhead per trial, from
  * SubmitTrial to the first evaluation (a trial evaluating after step 1). Prints one JSON object.
  *
- *   npm run bench:study [-- --trainers 2 --steps 600 --seeds 2 --trials 6 --min-resource 100 --only-grid]
+ *   npm run bench:study [-- --trainers 2 --steps 600 --seeds 2 --trials 6 --min-resource 50 --only-grid]
  */
 import { CoordinatorClient } from '../coordinator/client.js';
 import { StudyClient } from '../coordinator/study/client.js';
@@ -21,7 +21,7 @@ const STEPS = flag('steps', 600);
 const SEEDS = flag('seeds', 2);
 const TRIALS = flag('trials', 6);
 const ROWS = flag('rows', 2000);
-const MIN_RESOURCE = flag('min-resource', 100);
+const MIN_RESOURCE = flag('min-resource', 50);
 const ONLY_GRID = process.argv.includes('--only-grid');
 
 const median = (xs: number[]): number => {
