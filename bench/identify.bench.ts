@@ -70,6 +70,7 @@ for (const preset of presets) {
       ...(numberOf('--alpha-ind') === undefined ? {} : { alphaInd: numberOf('--alpha-ind') }),
       ...(numberOf('--alpha-sp') === undefined ? {} : { alphaSp: numberOf('--alpha-sp') }),
       ...(numberOf('--alpha-recon') === undefined ? {} : { alphaRecon: numberOf('--alpha-recon') }),
+      ...(numberOf('--sp-warmup') === undefined ? {} : { spWarmup: numberOf('--sp-warmup') }),
       ...(numberOf('--adjacency-lr-scale') === undefined
         ? {}
         : { adjacencyLrScale: numberOf('--adjacency-lr-scale') }),
