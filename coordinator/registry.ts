@@ -17,6 +17,8 @@ export interface TrainerEntry {
   trialId: string | undefined;
   registeredMs: number;
   lastHeartbeatMs: number;
+  /** Set when its connection broke: not offered to trials until it heartbeats again. */
+  suspect: boolean;
 }
 
 export interface Clock {
@@ -80,6 +82,7 @@ export class TrainerRegistry {
       trialId: undefined,
       registeredMs: now,
       lastHeartbeatMs: now,
+      suspect: false,
     };
     this.trainers.set(id, entry);
     this.changed();
@@ -95,6 +98,10 @@ export class TrainerRegistry {
       });
     }
     entry.lastHeartbeatMs = this.clock.now();
+    if (entry.suspect) {
+      entry.suspect = false;
+      this.changed();
+    }
     return entry;
   }
 
@@ -107,9 +114,9 @@ export class TrainerRegistry {
     return [...this.trainers.values()].sort((a, b) => compareIds(a.id, b.id));
   }
 
-  /** Live trainers no trial holds, by id. */
+  /** Live trainers no trial holds and none suspects, by id: what trials may be placed on. */
   idle(): TrainerEntry[] {
-    return this.list().filter((t) => t.trialId === undefined);
+    return this.list().filter((t) => t.trialId === undefined && !t.suspect);
   }
 
   stateOf(entry: TrainerEntry): TrainerState {
@@ -162,13 +169,16 @@ export class TrainerRegistry {
   }
 
   /**
-   * Drops a trainer the coordinator can no longer reach (its connection broke) without waiting for
-   * the heartbeat timeout, so no trial is placed on it meanwhile. A live trainer comes back on its
-   * next heartbeat, which is refused as unknown and makes it register again.
+   * A trainer whose trial stream broke with UNAVAILABLE may be gone: no trial is placed on it until
+   * its next heartbeat shows it alive (a dead one is removed by the heartbeat timeout as usual).
+   * Waiting for the heartbeat, rather than dropping it, keeps a live trainer that merely lost a
+   * connection from being forgotten.
    */
-  forget(id: string, reason: string): void {
+  suspect(id: string): void {
     const entry = this.trainers.get(id);
-    if (entry !== undefined) this.remove(entry, reason);
+    if (entry === undefined || entry.suspect) return;
+    entry.suspect = true;
+    this.changed();
   }
 
   onDeath(listener: DeathListener): () => void {

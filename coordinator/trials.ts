@@ -274,7 +274,7 @@ export class TrialManager {
         const gone = err.code === status.UNAVAILABLE;
         if (gone) member.dead = true;
         this.memberFailed(run, member, err.message);
-        if (gone) this.registry.forget(member.assignment.trainerId, `its trial stream broke: ${err.message}`);
+        if (gone) this.registry.suspect(member.assignment.trainerId);
       });
       call.on('end', () => {
         if (member.summary === undefined)

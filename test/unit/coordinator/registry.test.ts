@@ -66,6 +66,24 @@ describe('TrainerRegistry', () => {
     reg.close();
   });
 
+  it('a suspect trainer is not offered to trials until it heartbeats again', () => {
+    const clock = fakeClock();
+    const reg = new TrainerRegistry({ heartbeatTimeoutMs: 5000, clock, timer: false });
+    reg.register('t1', '127.0.0.1:1', 'wasm');
+    reg.register('t2', '127.0.0.1:2', 'wasm');
+    reg.suspect('t2');
+    expect(reg.idle().map((t) => t.id)).toEqual(['t1']);
+    expect(reg.counts()).toEqual({ idle: 2, busy: 0 });
+    clock.t += 100;
+    reg.heartbeat('t2');
+    expect(reg.idle().map((t) => t.id)).toEqual(['t1', 't2']);
+    // A suspect that never heartbeats is declared dead by the timeout as usual.
+    reg.suspect('t1');
+    clock.t += 5100;
+    reg.heartbeat('t2');
+    expect(reg.checkLiveness().map((t) => t.id)).toEqual(['t1']);
+  });
+
   it('tracks idle and busy, claiming all or none', () => {
     const reg = new TrainerRegistry({ heartbeatTimeoutMs: 5000, timer: false });
     let changes = 0;
