@@ -22,6 +22,7 @@ import { launcherFromFlags } from '../../deploy/kubernetes/cli.js';
 import {
   KubernetesLauncher,
   diagnose,
+  loadKubeConfig,
   type KubernetesLauncherConfig,
   type TrainerLauncher,
 } from '../../deploy/kubernetes/launcher.js';
@@ -703,6 +704,21 @@ describe('studies drive the launcher', () => {
       );
     } finally {
       await coordinator.stop();
+    }
+  });
+});
+
+describe('bad launcher input', () => {
+  it('a kubeconfig that cannot be read is an error naming the file; outside a pod one is required', () => {
+    expect(() => loadKubeConfig('/nonexistent/kubeconfig')).toThrow(
+      /\/nonexistent\/kubeconfig: cannot read kubeconfig/,
+    );
+    const saved = process.env['KUBERNETES_SERVICE_HOST'];
+    delete process.env['KUBERNETES_SERVICE_HOST'];
+    try {
+      expect(() => loadKubeConfig()).toThrow(/--kubeconfig: not running in a Kubernetes pod/);
+    } finally {
+      if (saved !== undefined) process.env['KUBERNETES_SERVICE_HOST'] = saved;
     }
   });
 });
