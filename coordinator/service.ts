@@ -3,7 +3,7 @@
  * the trial lifecycle and the trainer registry, whose CrlErrors become gRPC statuses.
  */
 import { invalidArgument } from '../common/errors.js';
-import { serverStreamHandler, unaryHandler } from '../common/rpc/status.js';
+import { unaryHandler, watchHandler } from '../common/rpc/status.js';
 import type { CoordinatorServiceServer, TrainerInfo } from '../proto/gen/crl/v1/coordinator.js';
 import type { TrainerRegistry } from './registry.js';
 import { isTerminal, type TrialManager } from './trials.js';
@@ -27,26 +27,11 @@ export function coordinatorService(deps: CoordinatorServiceDeps): CoordinatorSer
 
     cancelTrial: unaryHandler(async (req) => ({ trial: await trials.cancel(req.trialId) })),
 
-    watchTrial: serverStreamHandler(
-      (req, call) =>
-        new Promise<void>((resolve) => {
-          let done = false;
-          let unsubscribe = (): void => {};
-          const finish = (): void => {
-            if (done) return;
-            done = true;
-            unsubscribe();
-            resolve();
-          };
-          call.on('cancelled', finish);
-          // watch() throws NOT_FOUND before calling the listener; the handler turns it into the status.
-          unsubscribe = trials.watch(req.trialId, (event) => {
-            if (done) return;
-            call.write({ trial: event.trial, message: event.message });
-            if (isTerminal(event.trial.state)) finish();
-          });
-          if (done) unsubscribe();
-        }),
+    // watch() throws NOT_FOUND before calling the listener; the handler turns it into the status.
+    watchTrial: watchHandler((req, emit) =>
+      trials.watch(req.trialId, (event) =>
+        emit({ trial: event.trial, message: event.message }, isTerminal(event.trial.state)),
+      ),
     ),
 
     listTrainers: unaryHandler(() => ({

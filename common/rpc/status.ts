@@ -147,3 +147,33 @@ function reportHandlerFailure(path: string, err: unknown): void {
     `grpc ${path}: failed to send the response: ${err instanceof Error ? err.message : String(err)}`,
   );
 }
+
+/**
+ * A watch: `subscribe` calls `emit` with each message (the first a snapshot) and says when one is
+ * final; the stream ends after a final message or when the client goes away, and `subscribe`'s
+ * unsubscribe function is called either way. `subscribe` may throw (NOT_FOUND) before emitting.
+ */
+export function watchHandler<Req, Res>(
+  subscribe: (req: Req, emit: (msg: Res, final: boolean) => void) => () => void,
+): handleServerStreamingCall<Req, Res> {
+  return serverStreamHandler(
+    (req, call) =>
+      new Promise<void>((resolve) => {
+        let done = false;
+        let unsubscribe = (): void => {};
+        const finish = (): void => {
+          if (done) return;
+          done = true;
+          unsubscribe();
+          resolve();
+        };
+        call.on('cancelled', finish);
+        unsubscribe = subscribe(req, (msg, final) => {
+          if (done) return;
+          call.write(msg);
+          if (final) finish();
+        });
+        if (done) unsubscribe();
+      }),
+  );
+}

@@ -1,7 +1,7 @@
 /** A promise-shaped client of the StudyService, for the CLI and tests. */
-import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import { clientOptions } from '../../common/rpc/server.js';
-import { fromServiceError } from '../../common/rpc/status.js';
+import { followStream, unaryCall } from '../../common/rpc/client.js';
 import {
   StudyServiceClient,
   StudyState,
@@ -17,49 +17,33 @@ export class StudyClient {
   }
 
   submit(specJson: string): Promise<Study> {
-    return this.unary((cb) => this.client.submitStudy({ specJson }, (e, r) => cb(e, r?.study)));
+    return unaryCall((cb) => this.client.submitStudy({ specJson }, (e, r) => cb(e, r?.study)));
   }
 
   get(studyId: string): Promise<Study> {
-    return this.unary((cb) => this.client.getStudy({ studyId }, (e, r) => cb(e, r?.study)));
+    return unaryCall((cb) => this.client.getStudy({ studyId }, (e, r) => cb(e, r?.study)));
   }
 
   list(): Promise<Study[]> {
-    return this.unary((cb) => this.client.listStudies({}, (e, r) => cb(e, r?.studies)));
+    return unaryCall((cb) => this.client.listStudies({}, (e, r) => cb(e, r?.studies)));
   }
 
   cancel(studyId: string): Promise<Study> {
-    return this.unary((cb) => this.client.cancelStudy({ studyId }, (e, r) => cb(e, r?.study)));
+    return unaryCall((cb) => this.client.cancelStudy({ studyId }, (e, r) => cb(e, r?.study)));
   }
 
   /** Calls `onEvent` for every change; resolves with the study once it has ended. */
   watch(studyId: string, onEvent: (e: WatchStudyResponse) => void): Promise<Study> {
-    return new Promise((resolve, reject) => {
-      const stream = this.client.watchStudy({ studyId });
-      let last: Study | undefined;
-      stream.on('data', (e: WatchStudyResponse) => {
-        if (e.study !== undefined) last = e.study;
-        onEvent(e);
-      });
-      stream.on('error', (err: ServiceError) => reject(fromServiceError(err)));
-      stream.on('end', () => {
-        if (last !== undefined && last.state !== StudyState.STUDY_STATE_RUNNING) resolve(last);
-        else this.get(studyId).then(resolve, reject);
-      });
-    });
+    return followStream(
+      this.client.watchStudy({ studyId }),
+      (e) => e.study,
+      (s) => s.state !== StudyState.STUDY_STATE_RUNNING,
+      onEvent,
+      () => this.get(studyId),
+    );
   }
 
   close(): void {
     this.client.close();
-  }
-
-  private unary<T>(call: (cb: (err: ServiceError | null, value: T | undefined) => void) => void): Promise<T> {
-    return new Promise((resolve, reject) =>
-      call((err, value) => {
-        if (err !== null) reject(fromServiceError(err));
-        else if (value === undefined) reject(new Error('the coordinator sent an empty response'));
-        else resolve(value);
-      }),
-    );
   }
 }

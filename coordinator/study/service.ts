@@ -1,6 +1,6 @@
 /** StudyService over gRPC: required fields checked here, everything else in the StudyManager. */
 import { invalidArgument } from '../../common/errors.js';
-import { serverStreamHandler, unaryHandler } from '../../common/rpc/status.js';
+import { unaryHandler, watchHandler } from '../../common/rpc/status.js';
 import { StudyState, type StudyServiceServer } from '../../proto/gen/crl/v1/study.js';
 import type { StudyManager } from './manager.js';
 
@@ -16,25 +16,13 @@ export function studyService(studies: StudyManager): StudyServiceServer {
     cancelStudy: unaryHandler(async (req) => ({
       study: await studies.cancel(required(req.studyId, 'study_id')),
     })),
-    watchStudy: serverStreamHandler(
-      (req, call) =>
-        new Promise<void>((resolve) => {
-          let done = false;
-          let unsubscribe = (): void => {};
-          const finish = (): void => {
-            if (done) return;
-            done = true;
-            unsubscribe();
-            resolve();
-          };
-          call.on('cancelled', finish);
-          unsubscribe = studies.watch(required(req.studyId, 'study_id'), (event) => {
-            if (done) return;
-            call.write({ study: event.study, message: event.message });
-            if (event.study.state !== StudyState.STUDY_STATE_RUNNING) finish();
-          });
-          if (done) unsubscribe();
-        }),
+    watchStudy: watchHandler((req, emit) =>
+      studies.watch(required(req.studyId, 'study_id'), (event) =>
+        emit(
+          { study: event.study, message: event.message },
+          event.study.state !== StudyState.STUDY_STATE_RUNNING,
+        ),
+      ),
     ),
   };
 }

@@ -6,9 +6,9 @@
  * step counts for each trainer and the succeeded trial, and the alert rules loaded and healthy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from '../helpers/net.js';
 import { prometheusTargets } from '../../deploy/local/prometheus-targets.js';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -24,19 +24,6 @@ const PROM_DIR = join(ROOT, 'deploy', 'prometheus');
 
 const version = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
 const hasPrometheus = version.error === undefined && version.status === 0;
-
-/** One file_sd target group per service: job crl-<service>, and the trainer id for trainers. */
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Sample {
   metric: Record<string, string>;

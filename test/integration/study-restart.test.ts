@@ -3,7 +3,7 @@
  * study: every trial number ends exactly once (complete or pruned), the trials it interrupted run
  * again as new attempts listed in their history, and the trainers rejoin on their own.
  */
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/net.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer, type RunningNatsServer } from '../../common/nats-server.js';
 import { StudyClient } from '../../coordinator/study/client.js';
@@ -22,17 +22,6 @@ const SPEC = {
   budget: { max_trials: 6, max_concurrent: 2 },
   trainers_per_trial: 1,
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('a study survives its coordinator', () => {
   let nats: RunningNatsServer;

@@ -8,7 +8,7 @@ import {
   orderByDominance,
   paretoFront,
 } from '../../../../coordinator/study/pareto.js';
-import { errorOf } from './errors.js';
+import { errorOf } from '../../../helpers/errors.js';
 
 function trial(
   number: number,

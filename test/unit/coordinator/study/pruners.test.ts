@@ -3,7 +3,7 @@ import type { TrialRecord } from '../../../../coordinator/study/history.js';
 import { createPruner, type PrunerConfig } from '../../../../coordinator/study/pruner.js';
 import { AshaPruner } from '../../../../coordinator/study/pruners/asha.js';
 import type { Direction } from '../../../../coordinator/study/space.js';
-import { errorOf } from './errors.js';
+import { errorOf } from '../../../helpers/errors.js';
 
 /** A trial that reported `curve[i]` at step i+1 (single objective unless the entries are arrays). */
 function trial(

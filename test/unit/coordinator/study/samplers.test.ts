@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TrialRecord } from '../../../../coordinator/study/history.js';
 import { createSampler, type Sampler, type SamplerConfig } from '../../../../coordinator/study/sampler.js';
 import { gridOf, type ParamAssignment, type SearchSpace } from '../../../../coordinator/study/space.js';
-import { errorOf } from './errors.js';
+import { errorOf } from '../../../helpers/errors.js';
 
 const conditional: SearchSpace = {
   params: [

@@ -6,7 +6,7 @@ import {
   type ParamSpec,
   type SearchSpace,
 } from '../../../../coordinator/study/space.js';
-import { errorOf } from './errors.js';
+import { errorOf } from '../../../helpers/errors.js';
 
 const model: SearchSpace = {
   params: [
