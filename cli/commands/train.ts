@@ -281,7 +281,7 @@ export function registerTrainCommand(program: Command): void {
     )
     .option(
       '--sp-warmup <f>',
-      'fraction of the steps over which alpha_Sp ramps up from 0 (default 0)',
+      'fraction of the steps over which alpha_Sp ramps up from 0 (default 0.3)',
       numberFlag('--sp-warmup', { min: 0, max: 1 }),
     )
     .option(
@@ -290,7 +290,7 @@ export function registerTrainCommand(program: Command): void {
     )
     .option(
       '--adjacency-lr-scale <x>',
-      'learning-rate multiplier of the adjacency logits (default 1)',
+      'learning-rate multiplier of the adjacency logits (default 4)',
       numberFlag('--adjacency-lr-scale', { min: 0, exclusiveMin: true }),
     )
     .option(

@@ -59,8 +59,13 @@ export const DEFAULT_TRAIN: Readonly<Omit<TrainOptions, 'seed'>> = {
   validationFraction: 0.1,
   evalEvery: 200,
   patience: 8,
-  adam: { ...DEFAULT_ADAM },
-  sparsityWarmup: 0,
+  // The adjacency logits learn 4x faster than the rest, and the sparsity penalty ramps in over the
+  // first 30 % of the steps: at the plain rate the spurious edges could fall only ~2 logits in 2000
+  // steps and stayed at the threshold; faster from the start, true edges fell before the flow had
+  // learnt the dependence. Measured on c1, 5 seeds, 2000 steps (README, "crl train"): SHD 2 -> 1
+  // (median), better on 4 of 5 seeds, MCC median 0.767 -> 0.837.
+  adam: { ...DEFAULT_ADAM, lrScale: { 'adjacency/': 4 } },
+  sparsityWarmup: 0.3,
   restoreBest: true,
 };
 
