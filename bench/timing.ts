@@ -14,14 +14,7 @@ export function timed<T>(runs: number, fn: () => T): { timing: Timing; result: T
     result = fn();
     ms.push(performance.now() - t0);
   }
-  ms.sort((a, b) => a - b);
-  const mid = Math.floor(ms.length / 2);
-  const median = ms.length % 2 === 1 ? ms[mid]! : (ms[mid - 1]! + ms[mid]!) / 2;
-  const round = (x: number) => Math.round(x * 10) / 10;
-  return {
-    timing: { median_ms: round(median), min_ms: round(ms[0]!), max_ms: round(ms.at(-1)!), runs },
-    result,
-  };
+  return { timing: summarise(ms), result };
 }
 
 /** `timed` for asynchronous work (a step that ends with a device read). */
@@ -36,12 +29,18 @@ export async function timedAsync<T>(
     result = await fn();
     ms.push(performance.now() - t0);
   }
-  ms.sort((a, b) => a - b);
-  const mid = Math.floor(ms.length / 2);
-  const median = ms.length % 2 === 1 ? ms[mid]! : (ms[mid - 1]! + ms[mid]!) / 2;
+  return { timing: summarise(ms), result };
+}
+
+function summarise(ms: number[]): Timing {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   const round = (x: number) => Math.round(x * 10) / 10;
   return {
-    timing: { median_ms: round(median), min_ms: round(ms[0]!), max_ms: round(ms.at(-1)!), runs },
-    result,
+    median_ms: round(median),
+    min_ms: round(sorted[0]!),
+    max_ms: round(sorted.at(-1)!),
+    runs: ms.length,
   };
 }

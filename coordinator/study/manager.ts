@@ -100,35 +100,24 @@ export class StudyManager {
   /** Validates the spec (JSON or YAML text) and starts the study. */
   submit(specText: string): Study {
     const spec = parseStudySpec(specText, 'spec_json');
-    const id = `study-${randomBytes(5).toString('hex')}`;
-    let settle = (): void => {};
-    const settled = new Promise<void>((resolve) => (settle = resolve));
     const now = this.now();
-    const run: StudyRun = {
-      id,
+    const run = this.newRun(
+      {
+        format: 'crl-study',
+        version: 1,
+        id: `study-${randomBytes(5).toString('hex')}`,
+        specText,
+        state: StudyState.STUDY_STATE_RUNNING,
+        reason: '',
+        createdMs: now,
+        startedMs: now,
+        records: [],
+        attempts: [],
+        reasons: [],
+      },
       spec,
-      specJson: specText,
-      state: StudyState.STUDY_STATE_RUNNING,
-      reason: '',
-      records: [],
-      attempts: [],
-      reasons: [],
-      pruning: new Map(),
-      running: new Set(),
-      retryQueue: [],
-      unwatch: new Map(),
-      sampler: createSampler(spec.sampler),
-      pruner: createPruner(spec.pruner),
-      startedMs: now,
-      createdMs: now,
-      updatedMs: now,
-      listeners: new Set(),
-      settle,
-      settled,
-      saving: false,
-      dirty: false,
-    };
-    this.runs.set(id, run);
+    );
+    this.runs.set(run.id, run);
     this.persist(run);
     this.pump(run);
     return this.snapshot(run);
@@ -151,35 +140,10 @@ export class StudyManager {
         console.error(`study ${saved.id}: cannot resume: ${(err as Error).message}`);
         continue;
       }
-      let settle = (): void => {};
-      const settled = new Promise<void>((resolve) => (settle = resolve));
-      const run: StudyRun = {
-        id: saved.id,
-        spec,
-        specJson: saved.specText,
-        state: saved.state,
-        reason: saved.reason,
-        records: saved.records,
-        attempts: saved.attempts,
-        reasons: saved.reasons,
-        pruning: new Map(),
-        running: new Set(),
-        retryQueue: [],
-        unwatch: new Map(),
-        sampler: createSampler(spec.sampler),
-        pruner: createPruner(spec.pruner),
-        startedMs: saved.startedMs,
-        createdMs: saved.createdMs,
-        updatedMs: this.now(),
-        listeners: new Set(),
-        settle,
-        settled,
-        saving: false,
-        dirty: false,
-      };
+      const run = this.newRun(saved, spec);
       this.runs.set(run.id, run);
       if (run.state !== StudyState.STUDY_STATE_RUNNING) {
-        settle();
+        run.settle();
         continue;
       }
       resumed += 1;
@@ -285,6 +249,36 @@ export class StudyManager {
       demand += Math.max(0, startable) * run.spec.trainersPerTrial;
     }
     return demand;
+  }
+
+  /** The in-memory study for a saved (or freshly made) record. */
+  private newRun(saved: PersistedStudy, spec: StudySpec): StudyRun {
+    let settle = (): void => {};
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    return {
+      id: saved.id,
+      spec,
+      specJson: saved.specText,
+      state: saved.state,
+      reason: saved.reason,
+      records: saved.records,
+      attempts: saved.attempts,
+      reasons: saved.reasons,
+      pruning: new Map(),
+      running: new Set(),
+      retryQueue: [],
+      unwatch: new Map(),
+      sampler: createSampler(spec.sampler),
+      pruner: createPruner(spec.pruner),
+      startedMs: saved.startedMs,
+      createdMs: saved.createdMs,
+      updatedMs: this.now(),
+      listeners: new Set(),
+      settle,
+      settled,
+      saving: false,
+      dirty: false,
+    };
   }
 
   private run(id: string): StudyRun {

@@ -223,17 +223,17 @@ export function parseStudySpec(text: string, file = 'spec'): StudySpec {
   const clash = s.space.find((p) => p.name in s.fixed);
   if (clash !== undefined)
     throw invalidArgument(`"${clash.name}" is both fixed and searched`, { file, field: 'fixed' });
-  const { dataset } = s;
+  const dataset: StudySpec['dataset'] = {
+    seed: s.dataset.seed,
+    ...(s.dataset.preset === undefined ? {} : { preset: s.dataset.preset }),
+    ...(s.dataset.data_dir === undefined ? {} : { dataDir: s.dataset.data_dir }),
+    ...(s.dataset.rows === undefined ? {} : { rows: s.dataset.rows }),
+    ...(s.dataset.modalities === undefined ? {} : { modalities: s.dataset.modalities }),
+  };
   const resolved = resolveTrialSpec(
     toTrialSpec(
       {
-        dataset: {
-          seed: dataset.seed,
-          ...(dataset.preset === undefined ? {} : { preset: dataset.preset }),
-          ...(dataset.data_dir === undefined ? {} : { dataDir: dataset.data_dir }),
-          ...(dataset.rows === undefined ? {} : { rows: dataset.rows }),
-          ...(dataset.modalities === undefined ? {} : { modalities: dataset.modalities }),
-        },
+        dataset,
         fixed: s.fixed,
       },
       {},
@@ -244,10 +244,10 @@ export function parseStudySpec(text: string, file = 'spec'): StudySpec {
   if (
     needsTruth !== undefined &&
     resolved.source.kind === 'data_dir' &&
-    !hasTruth(dataset.data_dir as string)
+    !hasTruth(dataset.dataDir as string)
   ) {
     throw invalidArgument(
-      `objective ${needsTruth.metric} needs ground truth, and ${dataset.data_dir} has none`,
+      `objective ${needsTruth.metric} needs ground truth, and ${dataset.dataDir} has none`,
       {
         file,
         field: 'objectives',
@@ -293,13 +293,7 @@ export function parseStudySpec(text: string, file = 'spec'): StudySpec {
         : { type: 'none' };
   const spec: StudySpec = {
     name: s.name,
-    dataset: {
-      seed: dataset.seed,
-      ...(dataset.preset === undefined ? {} : { preset: dataset.preset }),
-      ...(dataset.data_dir === undefined ? {} : { dataDir: dataset.data_dir }),
-      ...(dataset.rows === undefined ? {} : { rows: dataset.rows }),
-      ...(dataset.modalities === undefined ? {} : { modalities: dataset.modalities }),
-    },
+    dataset,
     fixed: s.fixed,
     space,
     objectives,

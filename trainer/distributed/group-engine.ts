@@ -65,6 +65,10 @@ export class GroupEngine implements StepEngine {
   private readonly everyone: string[];
   private readonly names: string[];
   private readonly owned: readonly number[];
+  /** Per owned modality, the indices of its encoder and decoder parameters (fixed for the run). */
+  private readonly paramGroups = new Map<number, number[]>();
+  /** Indices of the flow and adjacency parameters. */
+  private readonly sharedParams: number[];
   /** Widths of one code block row on the wire: sample, mean and logvar for a stochastic encoder. */
   private readonly wireParts: number;
 
@@ -94,6 +98,17 @@ export class GroupEngine implements StepEngine {
       this.data.set(m, tf.keep(tf.tensor2d(x, [o.n, dims])));
     });
     this.wireParts = o.model.config.stochastic ? 3 : 1;
+    const params = o.model.params.list();
+    for (const m of this.owned) {
+      const name = this.names[m] as string;
+      this.paramGroups.set(
+        m,
+        params.flatMap((p, i) =>
+          p.name.startsWith(`enc/${name}/`) || p.name.startsWith(`dec/${name}/`) ? [i] : [],
+        ),
+      );
+    }
+    this.sharedParams = params.flatMap((p, i) => (o.model.isShared(p.name) ? [i] : []));
     this.adam = new FlatAdam(o.model.params.list(), o.adam);
   }
 
@@ -321,9 +336,7 @@ export class GroupEngine implements StepEngine {
     const out = grads.slice();
     for (const m of this.owned) {
       const name = this.names[m] as string;
-      const idx = params.flatMap((p, i) =>
-        p.name.startsWith(`enc/${name}/`) || p.name.startsWith(`dec/${name}/`) ? [i] : [],
-      );
+      const idx = this.paramGroups.get(m) as number[];
       const flat = tf.tidy(() => flatten(idx.map((i) => grads[i] as tf.Tensor)));
       const values = flat.dataSync() as Float32Array;
       flat.dispose();
@@ -357,19 +370,9 @@ export class GroupEngine implements StepEngine {
 
   /** [|g_m|^2 for each owned modality m, |g_shared|^2]. */
   private squaredNorms(grads: readonly tf.Tensor[]): tf.Tensor1D {
-    const params = this.model.params.list();
-    const groups = [...this.owned.map((m) => this.names[m] as string), ''];
+    const groups = [...this.owned.map((m) => this.paramGroups.get(m) as number[]), this.sharedParams];
     return tf.stack(
-      groups.map((name) => {
-        const sel = params.flatMap((p, i) => {
-          const hit =
-            name === ''
-              ? this.model.isShared(p.name)
-              : p.name.startsWith(`enc/${name}/`) || p.name.startsWith(`dec/${name}/`);
-          return hit ? [grads[i] as tf.Tensor] : [];
-        });
-        return tf.sum(tf.square(flatten(sel)));
-      }),
+      groups.map((idx) => tf.sum(tf.square(flatten(idx.map((i) => grads[i] as tf.Tensor))))),
     ) as tf.Tensor1D;
   }
 
