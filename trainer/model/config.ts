@@ -7,13 +7,18 @@ import { invalidArgument } from '../../common/errors.js';
 import { latentLayoutOf, type LatentLayout } from '../../common/graph.js';
 
 /** Modality kinds the model has encoders for (the dataset manifest's `kind`). */
-export type ModalityKind = 'tabular';
+export type ModalityKind = 'tabular' | 'timeseries' | 'image';
 
 export interface ModalitySpec {
   name: string;
   kind: ModalityKind;
-  /** Observed dimensions d_m. */
+  /** Observed dimensions d_m: the product of `shape`; rows reach the model flattened to d_m. */
   dims: number;
+  /**
+   * Shape of one row before flattening: [d] tabular, [T, C] time series (time-major, channels
+   * last), [H, W, C] image (channels last). Absent: [dims] (tabular).
+   */
+  shape?: number[];
   /** Causally related latents k_m. */
   latents: number;
   /** Exogenous (modality-specific) latents e_m, the paper's eta. */
@@ -61,6 +66,13 @@ export interface ModelConfig {
    * estimated on the minibatch (the paper's KL(p(gamma) || N(0, I)) taken literally).
    */
   indEstimator: 'sample' | 'aggregate';
+  /**
+   * Convolutional encoders (image, time series): output channels of each stride-2 layer; the
+   * decoders mirror them with transposed convolutions. Kernel size per kind: `convKernel`.
+   */
+  convChannels: number[];
+  /** Kernel size (square for images, length for time series). */
+  convKernel: number;
   /** LeakyReLU slope in all MLPs. */
   negativeSlope: number;
   gate: GateConfig;
@@ -75,6 +87,8 @@ export const DEFAULT_MODEL: Readonly<Omit<ModelConfig, 'modalities'>> = {
   flowHidden: 16,
   stochastic: true,
   indEstimator: 'aggregate',
+  convChannels: [16, 32],
+  convKernel: 3,
   negativeSlope: 0.2,
   gate: { kind: 'concrete', temperature: 0.5, initLogit: 2, threshold: 0.5, intraModal: false },
   alpha: { ...PAPER_ALPHA },
@@ -110,7 +124,23 @@ export function modelConfig(
       });
     }
   });
-  for (const key of ['hidden', 'layers', 'flowHidden'] as const) {
+  cfg.modalities.forEach((m, i) => {
+    const shape = rowShape(m);
+    const want = m.kind === 'tabular' ? 1 : m.kind === 'timeseries' ? 2 : 3;
+    const product = shape.reduce((a, b) => a * b, 1);
+    if (shape.length !== want || shape.some((v) => !Number.isInteger(v) || v < 1) || product !== m.dims) {
+      throw invalidArgument(
+        `shape [${shape.join(', ')}] does not fit a ${m.kind} modality of ${m.dims} dims`,
+        { field: `modalities[${i}].shape` },
+      );
+    }
+  });
+  if (cfg.convChannels.length < 1 || cfg.convChannels.some((c) => !Number.isInteger(c) || c < 1)) {
+    throw invalidArgument(`must be positive integers, got [${cfg.convChannels.join(', ')}]`, {
+      field: 'convChannels',
+    });
+  }
+  for (const key of ['hidden', 'layers', 'flowHidden', 'convKernel'] as const) {
     if (!Number.isInteger(cfg[key]) || cfg[key] < 1) {
       throw invalidArgument(`must be a positive integer, got ${cfg[key]}`, { field: key });
     }
@@ -133,4 +163,9 @@ export type { LatentLayout };
 
 export function latentLayout(cfg: Pick<ModelConfig, 'modalities'>): LatentLayout {
   return latentLayoutOf(cfg.modalities.map((m) => m.latents));
+}
+
+/** Shape of one row of modality m before flattening (see `ModalitySpec.shape`). */
+export function rowShape(m: Pick<ModalitySpec, 'dims' | 'shape'>): number[] {
+  return m.shape ?? [m.dims];
 }

@@ -44,5 +44,7 @@ export function createDecoder(
   switch (spec.kind) {
     case 'tabular':
       return new TabularDecoder(spec, cfg, params, prefix);
+    default:
+      throw new Error(`no encoder/decoder for modality kind ${spec.kind} yet`);
   }
 }

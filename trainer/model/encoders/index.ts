@@ -29,5 +29,7 @@ export function createEncoder(
   switch (spec.kind) {
     case 'tabular':
       return new TabularEncoder(spec, cfg, params, prefix);
+    default:
+      throw new Error(`no encoder/decoder for modality kind ${spec.kind} yet`);
   }
 }
