@@ -21,34 +21,84 @@ export function readNumericCsv(path: string): Table {
 
 /** Parses CSV text; `file` only labels errors. */
 export function parseNumericCsv(text: string, file = '<csv>'): Table {
+  return parseCsv(text, file, undefined).table;
+}
+
+/** A numeric table whose rows are keyed by a participant ID column (kept as text). */
+export interface KeyedTable {
+  ids: string[];
+  table: Table;
+}
+
+export function readKeyedCsv(path: string, idColumn: string): KeyedTable {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw invalidArgument(`cannot read CSV: ${(err as Error).message}`, { file: path }, err);
+  }
+  return parseKeyedCsv(text, idColumn, path);
+}
+
+/**
+ * Parses CSV text with one text column `idColumn` (which must be present and non-empty in every
+ * row) and numeric others. Duplicate IDs are left to the caller, which knows what they join.
+ */
+export function parseKeyedCsv(text: string, idColumn: string, file = '<csv>'): KeyedTable {
+  const { ids, table } = parseCsv(text, file, idColumn);
+  return { ids: ids as string[], table };
+}
+
+function parseCsv(
+  text: string,
+  file: string,
+  idColumn: string | undefined,
+): { ids: string[] | undefined; table: Table } {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const lines = text.split('\n');
   // A final newline leaves one empty trailing entry; blank lines elsewhere are errors.
   if (lines.length > 0 && stripCr(lines[lines.length - 1] as string) === '') lines.pop();
   if (lines.length === 0) throw invalidArgument('file is empty (expected a header row)', { file });
 
-  const columns = splitLine(stripCr(lines[0] as string), file, 1).map((c) => c.trim());
+  const header = splitLine(stripCr(lines[0] as string), file, 1).map((c) => c.trim());
   const seen = new Set<string>();
-  columns.forEach((name, j) => {
+  header.forEach((name, j) => {
     if (name === '') throw invalidArgument(`header column ${j + 1} is empty`, { file, line: 1 });
     if (seen.has(name)) throw invalidArgument(`duplicate header column`, { file, line: 1, column: name });
     seen.add(name);
   });
+  const idAt = idColumn === undefined ? -1 : header.indexOf(idColumn);
+  if (idColumn !== undefined && idAt < 0) {
+    throw invalidArgument(`has no participant ID column "${idColumn}" (header: ${header.join(', ')})`, {
+      file,
+      line: 1,
+    });
+  }
+  const columns = header.filter((_, j) => j !== idAt);
 
+  const width = header.length;
   const p = columns.length;
   const nRows = lines.length - 1;
   const data = new Float64Array(nRows * p);
+  const ids: string[] | undefined = idAt < 0 ? undefined : new Array<string>(nRows);
   for (let r = 0; r < nRows; r++) {
     const lineNo = r + 2;
     const line = stripCr(lines[r + 1] as string);
     if (line.trim() === '') throw invalidArgument('empty row', { file, line: lineNo });
     const cells = splitLine(line, file, lineNo);
-    if (cells.length !== p) {
-      throw invalidArgument(`row has ${cells.length} fields, the header has ${p}`, { file, line: lineNo });
+    if (cells.length !== width) {
+      throw invalidArgument(`row has ${cells.length} fields, the header has ${width}`, { file, line: lineNo });
     }
-    const base = r * p;
-    for (let j = 0; j < p; j++) {
+    let out = r * p;
+    for (let j = 0; j < width; j++) {
       const cell = (cells[j] as string).trim();
+      if (j === idAt) {
+        if (cell === '') {
+          throw invalidArgument('empty participant ID', { file, line: lineNo, column: idColumn as string });
+        }
+        (ids as string[])[r] = cell;
+        continue;
+      }
       if (!NUMBER.test(cell)) {
         const what =
           cell === ''
@@ -56,12 +106,12 @@ export function parseNumericCsv(text: string, file = '<csv>'): Table {
             : /^[+-]?(nan|inf(inity)?)$/i.test(cell)
               ? `${cell} is not allowed`
               : `${JSON.stringify(cell)} is not a number`;
-        throw invalidArgument(what, { file, line: lineNo, column: columns[j] as string });
+        throw invalidArgument(what, { file, line: lineNo, column: header[j] as string });
       }
-      data[base + j] = Number(cell);
+      data[out++] = Number(cell);
     }
   }
-  return makeTable(columns, nRows, data);
+  return { ids, table: makeTable(columns, nRows, data) };
 }
 
 function stripCr(line: string): string {
