@@ -12,7 +12,7 @@ import { selectBackend } from '../trainer/backend/index.js';
 import { loadTrainingInput } from '../trainer/data/input.js';
 import { CrlModel } from '../trainer/model/index.js';
 import { trialSettings } from '../trainer/service/settings.js';
-import { LocalEngine, prepareTrainingData, Trainer } from '../trainer/training/index.js';
+import { LocalEngine, Trainer } from '../trainer/training/index.js';
 import { TrialState, type TrialSpec } from '../proto/gen/crl/v1/trial.js';
 
 function flag(name: string, fallback: string): string {
@@ -54,9 +54,9 @@ function median(xs: number[]): number {
 }
 
 async function singleProcess(): Promise<number> {
-  const input = loadTrainingInput({ preset: PRESET, seed: spec.seed, n: ROWS });
+  const input = await loadTrainingInput({ preset: PRESET, seed: spec.seed, n: ROWS });
   const { config, options } = trialSettings(spec, input.specs);
-  const data = prepareTrainingData(input.tables);
+  const data = { n: input.n, blocks: input.blocks };
   const model = new CrlModel(config, options.seed);
   const trainer = new Trainer(new LocalEngine(model, data, options.adam), data.n, options);
   try {

@@ -14,6 +14,7 @@
  * webgpu`. A backend that cannot start is listed under `skipped` with its reason, not an error.
  * Timing is wall time on a shared machine: compare ratios within one run, not across runs.
  */
+import { DenseBlock } from '../trainer/data/rows/block.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -61,7 +62,8 @@ async function stepTiming(preset: string, batch: number): Promise<Timing> {
   // change the arithmetic.
   const xs = specs.map((s) => Float32Array.from({ length: batch * s.dims }, () => rng.normal()));
   const model = new CrlModel(modelConfig(specs), 1);
-  const engine = new LocalEngine(model, { n: batch, xs }, DEFAULT_ADAM);
+  const blocks = xs.map((x, m) => new DenseBlock(specs[m]?.name ?? `m${m + 1}`, x, specs[m]?.dims ?? 1));
+  const engine = new LocalEngine(model, { n: batch, blocks }, DEFAULT_ADAM);
   const rows = Int32Array.from({ length: batch }, (_, i) => i);
   let step = 0;
   const once = async (): Promise<void> => {

@@ -168,3 +168,22 @@ export function formatCsv(table: Table): string {
 function quoteName(name: string): string {
   return /[",\n\r]/.test(name) ? `"${name.replace(/"/g, '""')}"` : name;
 }
+
+/**
+ * Latents (or any table) for output: a first `participant_id` column when the rows are keyed, and
+ * blank cells where `blank` (row-major, one flag per cell) says the value does not exist, such as
+ * the latents of a modality the participant lacks.
+ */
+export function formatLatentsCsv(table: Table, ids?: readonly string[], blank?: Uint8Array): string {
+  const p = table.columns.length;
+  const header = [...(ids === undefined ? [] : ['participant_id']), ...table.columns].map(quoteName);
+  const parts: string[] = [header.join(',')];
+  for (let i = 0; i < table.nRows; i++) {
+    const row: string[] = ids === undefined ? [] : [quoteName(ids[i] as string)];
+    for (let j = 0; j < p; j++) {
+      row.push(blank?.[i * p + j] ? '' : formatNumber(table.data[i * p + j] as number));
+    }
+    parts.push(row.join(','));
+  }
+  return parts.join('\n') + '\n';
+}

@@ -74,3 +74,14 @@ export function fromColumns(names: readonly string[], cols: readonly Float64Arra
   });
   return makeTable(names, n, data);
 }
+
+/** The rows where `keep` is 1 (the table itself when `keep` is undefined). */
+export function selectRows(table: Table, keep: Uint8Array | undefined): Table {
+  if (keep === undefined) return table;
+  const p = table.columns.length;
+  const rows: number[] = [];
+  for (let i = 0; i < table.nRows; i++) if (keep[i]) rows.push(i);
+  const data = new Float64Array(rows.length * p);
+  rows.forEach((r, i) => data.set(table.data.subarray(r * p, r * p + p), i * p));
+  return makeTable(table.columns, rows.length, data);
+}

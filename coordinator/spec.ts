@@ -122,7 +122,9 @@ function datasetModalities(spec: TrialSpec): {
     latents: m.latents,
     exogenous: m.exogenous,
   }));
-  return { all, rows: manifest.n, source: { kind: 'data_dir', dir } };
+  // A cohort keyed by participant ID states no row count; placement only compares modalities,
+  // which share the participants, so any common count ranks them the same.
+  return { all, rows: manifest.n ?? 1, source: { kind: 'data_dir', dir } };
 }
 
 function selectModalities(all: TrialModality[], wanted: readonly string[]): TrialModality[] {

@@ -120,7 +120,7 @@ export function registerDataCommands(program: Command): void {
         n: manifest.n,
         modalities: manifest.modalities.map((m) => ({
           name: m.name,
-          dims: m.dims,
+          dims: m.kind === 'tabular' ? m.dims : undefined,
           latents: m.latents,
           exogenous: m.exogenous,
         })),

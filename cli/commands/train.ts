@@ -5,26 +5,27 @@
  * complete. This module is the composition root: it joins the trainer and the evaluator.
  */
 import type { Command } from 'commander';
-import { formatCsv } from '../../common/csv.js';
+import { formatLatentsCsv } from '../../common/csv.js';
 import { curveCsv } from '../../common/curve.js';
 import { formatGraph, latentModality, type Graph } from '../../common/graph.js';
-import { makeTable, selectColumns } from '../../common/matrix.js';
+import { makeTable, selectColumns, selectRows } from '../../common/matrix.js';
 import { StagedDirectory, writeDirectoryAtomically } from '../../common/output-dir.js';
 import { kernelRidgeR2, matchingToRelabel, mcc, shd } from '../../evaluator/index.js';
 import { BACKEND_CHOICES, selectBackend } from '../../trainer/backend/index.js';
 import { loadTrainingInput, type TrainingInput } from '../../trainer/data/input.js';
+import { completeRows, missingLatentCells } from '../../trainer/data/rows/block.js';
 import { PRESETS } from '../../trainer/data/synthetic/spec.js';
 import { CrlModel, modelConfig, type ModalitySpec, type ModelConfig } from '../../trainer/model/index.js';
 import {
   DEFAULT_TRAIN,
   LocalEngine,
-  prepareTrainingData,
   progressReporter,
   readCheckpoint,
   restoreCheckpoint,
   serializeCheckpoint,
   Trainer,
   type CurveRow,
+  type TrainData,
   type TrainOptions,
 } from '../../trainer/training/index.js';
 import { choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
@@ -94,9 +95,9 @@ function interModal(graph: Graph): Graph {
 
 /** Trains and writes the run directory; returns what result.json holds. */
 export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
-  const input = loadTrainingInput(o);
+  const input = await loadTrainingInput(o);
   const backend = await selectBackend(o.backend ?? 'auto');
-  const data = prepareTrainingData(input.tables);
+  const data: TrainData = { n: input.n, blocks: input.blocks, presence: input.presence };
   const config = modelConfig(input.specs, {
     stochastic: (o.encoder ?? 'stochastic') === 'stochastic',
     ...(o.kl === undefined ? {} : { indEstimator: o.kl }),
@@ -125,9 +126,13 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
       ? {}
       : { adam: { ...DEFAULT_TRAIN.adam, lrScale: { 'adjacency/': o.adjacencyLrScale } } }),
   };
-  // Refuse an existing run directory before spending the training time.
-  StagedDirectory.open(o.out, { overwrite: o.force ?? false, flag: '--out' }).abort();
-  return trainAndWrite(o, input, backend.name, config, options, data);
+  try {
+    // Refuse an existing run directory before spending the training time.
+    StagedDirectory.open(o.out, { overwrite: o.force ?? false, flag: '--out' }).abort();
+    return await trainAndWrite(o, input, backend.name, config, options, data);
+  } finally {
+    input.blocks.forEach((b) => b.close());
+  }
 }
 
 async function trainAndWrite(
@@ -136,7 +141,7 @@ async function trainAndWrite(
   backend: string,
   config: ModelConfig,
   options: TrainOptions,
-  data: ReturnType<typeof prepareTrainingData>,
+  data: TrainData,
 ): Promise<TrainResult> {
   const model = new CrlModel(config, o.seed);
   const engine = new LocalEngine(model, data, options.adam);
@@ -150,6 +155,14 @@ async function trainAndWrite(
     // makeTable checks the size against n x d.
     const est = makeTable(model.layout.names, data.n, Float64Array.from(engine.latents()));
     const graph = model.graph();
+    // Participants who lack a modality have no estimate of its latents: blank in latents.csv, and
+    // the scores use the participants complete in every modality.
+    const missing = missingLatentCells(
+      config.modalities.map((m) => m.latents),
+      input.presence,
+      data.n,
+    );
+    const complete = completeRows(input.presence, data.n);
 
     let scores: Pick<TrainResult, 'mcc' | 'mcc_per_modality' | 'r2' | 'shd' | 'shd_cdt'> = {
       mcc: null,
@@ -160,8 +173,9 @@ async function trainAndWrite(
     };
     if (input.truth !== undefined) {
       const truthCols = model.layout.names.map((c) => input.truth?.latents.columns.indexOf(c) ?? -1);
-      const truthLatents = selectColumns(input.truth.latents, truthCols);
-      const m = mcc(truthLatents, est);
+      const truthLatents = selectRows(selectColumns(input.truth.latents, truthCols), complete);
+      const scored = selectRows(est, complete);
+      const m = mcc(truthLatents, scored);
       const perModality = m.per_modality ?? {};
       // Estimated latents of modality m only stand for true latents of modality m: relabel by the
       // per-modality matchings (the global one when there are no blocks).
@@ -170,7 +184,7 @@ async function trainAndWrite(
         : m.matching;
       const relabel = matchingToRelabel(matching);
       const s = shd(interModal(input.truth.graph), interModal(graph), { relabel });
-      const r2 = kernelRidgeR2(truthLatents, est);
+      const r2 = kernelRidgeR2(truthLatents, scored);
       scores = {
         mcc: m.mcc,
         mcc_per_modality: Object.fromEntries(Object.entries(perModality).map(([k, v]) => [k, v.mcc])),
@@ -189,14 +203,21 @@ async function trainAndWrite(
       steps_per_s: summary.stepsPerSecond,
       backend,
       seed: o.seed,
-      data: { source: input.source, n: data.n, modalities: config.modalities },
+      data: {
+        source: input.source,
+        n: data.n,
+        modalities: config.modalities,
+        ...(complete === undefined ? {} : { complete_participants: complete.reduce((a, b) => a + b, 0) }),
+        ...(input.participants === undefined ? {} : { keyed_by: 'participant_id' }),
+      },
       hyperparameters: { model: modelHyper, training: options },
       edges: graph.edges.length,
       final: summary.curve.at(-1) ?? null,
     };
     const ckpt = serializeCheckpoint(trainer);
     writeDirectoryAtomically(o.out, { overwrite: o.force ?? false, flag: '--out' }, (dir) => {
-      dir.write('latents.csv', formatCsv(est));
+      dir.write('latents.csv', formatLatentsCsv(est, input.participants, missing));
+      dir.write('scaling.json', `${JSON.stringify(input.scaling, null, 2)}\n`);
       dir.write('graph.json', formatGraph(graph));
       dir.write('curve.csv', curveCsv(summary.curve));
       dir.write('checkpoint/manifest.json', ckpt.manifest);

@@ -1,4 +1,5 @@
 /** Runs single-process and group training on the same preset, for the equivalence tests and bench:cluster. */
+import type { RowBlock } from '../../trainer/data/rows/block.js';
 import { generateSynthetic } from '../../trainer/data/synthetic/generate.js';
 import { resolveSpec } from '../../trainer/data/synthetic/spec.js';
 import {
@@ -21,7 +22,7 @@ import {
 export interface Problem {
   config: ModelConfig;
   options: TrainOptions;
-  xs: Float32Array[];
+  blocks: RowBlock[];
   n: number;
 }
 
@@ -41,7 +42,7 @@ export function problem(preset: string, n: number, train: Partial<TrainOptions>,
     })),
     { hidden: 16 },
   );
-  return { config, options: { ...DEFAULT_TRAIN, seed, patience: 0, ...train }, xs: data.xs, n: data.n };
+  return { config, options: { ...DEFAULT_TRAIN, seed, patience: 0, ...train }, blocks: data.blocks, n: data.n };
 }
 
 export interface RunOutcome {
@@ -52,7 +53,7 @@ export interface RunOutcome {
 
 export async function runSingle(p: Problem): Promise<RunOutcome> {
   const model = new CrlModel(p.config, p.options.seed);
-  const trainer = new Trainer(new LocalEngine(model, { n: p.n, xs: p.xs }, p.options.adam), p.n, p.options);
+  const trainer = new Trainer(new LocalEngine(model, { n: p.n, blocks: p.blocks }, p.options.adam), p.n, p.options);
   try {
     const summary = await trainer.run();
     return { curve: summary.curve, params: paramValues([model]) };
@@ -78,7 +79,7 @@ export async function runGroup(
       options: p.options,
       topology,
       transport: transportFor(m.id),
-      xs: m.modalities.map((k) => p.xs[k] as Float32Array),
+      blocks: m.modalities.map((k) => p.blocks[k] as RowBlock),
       n: p.n,
       ...(observer === undefined ? {} : { observer }),
     });

@@ -1,12 +1,16 @@
 /**
- * Loads a dataset directory through its manifest. Callers name the modalities they own, and only
- * those files are read: a trainer never touches another modality's data.
+ * Raw tables of a positional, all-tabular dataset directory (the synthetic presets' layout), for
+ * tools that work on observations directly (`crl demo`, `crl data check`); training goes through
+ * cohort/load.ts, which handles every modality kind and participant IDs. Also the truth of any
+ * dataset, in its participants' order.
  */
 import { join } from 'node:path';
 import { CrlError, invalidArgument } from '../../common/errors.js';
-import { readNumericCsv } from '../../common/csv.js';
+import { readFileSync } from 'node:fs';
+import { readKeyedCsv, readNumericCsv, type KeyedTable } from '../../common/csv.js';
+import { parseIdLines } from './cohort/join.js';
 import { readGraph, type Graph } from '../../common/graph.js';
-import type { Table } from '../../common/matrix.js';
+import { makeTable, type Table } from '../../common/matrix.js';
 import { MANIFEST_FILE, readManifest, type DatasetManifest, type ModalityManifest } from './manifest.js';
 
 export interface LoadedModality {
@@ -40,6 +44,16 @@ export function loadDataset(dir: string, opts: { modalities?: readonly string[] 
       );
     }
     const file = join(dir, mod.path);
+    if (
+      mod.kind !== 'tabular' ||
+      mod.id_column !== undefined ||
+      mod.format !== 'csv' ||
+      manifest.n === undefined
+    ) {
+      throw invalidArgument(`modality ${name} is not a positional CSV table; load the cohort instead`, {
+        file,
+      });
+    }
     const observations = readNumericCsv(file);
     if (observations.nRows !== manifest.n) {
       throw invalidArgument(
@@ -60,12 +74,19 @@ export function loadDataset(dir: string, opts: { modalities?: readonly string[] 
   return { dir, manifest, modalities };
 }
 
-/** Ground-truth latents and graph, or undefined for a dataset without truth (a real cohort). */
+/**
+ * Ground-truth latents and graph, or undefined for a dataset without truth (a real cohort). A keyed
+ * cohort's truth rows are joined by participant ID into the order of its participants file.
+ */
 export function loadTruth(dir: string, manifest: DatasetManifest): LoadedTruth | undefined {
   if (manifest.truth === undefined) return undefined;
   const latentsFile = join(dir, manifest.truth.latents);
-  const latents = readNumericCsv(latentsFile);
-  if (latents.nRows !== manifest.n) {
+  const idColumn = manifest.truth.id_column;
+  const latents =
+    idColumn === undefined
+      ? readNumericCsv(latentsFile)
+      : inParticipantOrder(readKeyedCsv(latentsFile, idColumn), dir, manifest, latentsFile);
+  if (manifest.n !== undefined && latents.nRows !== manifest.n) {
     throw invalidArgument(`has ${latents.nRows} rows but the manifest says n = ${manifest.n}`, {
       file: latentsFile,
     });
@@ -79,4 +100,23 @@ export function loadTruth(dir: string, manifest: DatasetManifest): LoadedTruth |
     });
   }
   return { latents, graph };
+}
+
+/** Rows of a keyed truth table in the order of the manifest's participants file. */
+function inParticipantOrder(keyed: KeyedTable, dir: string, manifest: DatasetManifest, file: string): Table {
+  const participantsFile = join(dir, manifest.participants as string);
+  const order = parseIdLines(readFileSync(participantsFile, 'utf8'), participantsFile);
+  const rowOf = new Map<string, number>();
+  keyed.ids.forEach((id, r) => {
+    if (rowOf.has(id)) throw invalidArgument(`participant ${id} appears twice`, { file, line: r + 2 });
+    rowOf.set(id, r);
+  });
+  const p = keyed.table.columns.length;
+  const data = new Float64Array(order.length * p);
+  order.forEach((id, i) => {
+    const r = rowOf.get(id);
+    if (r === undefined) throw invalidArgument(`has no truth for participant ${id}`, { file });
+    data.set(keyed.table.data.subarray(r * p, r * p + p), i * p);
+  });
+  return makeTable(keyed.table.columns, order.length, data);
 }

@@ -6,9 +6,11 @@
 import { invalidArgument } from '../../common/errors.js';
 import { latentLayoutOf } from '../../common/graph.js';
 import type { ModalitySpec } from '../model/config.js';
-import type { ModalityTable } from '../training/data.js';
-import { loadDataset, loadTruth, type LoadedTruth } from './dataset.js';
-import { modalitySpecsOf } from './modality-specs.js';
+import { prepareTrainingData, type ModalityTable } from '../training/data.js';
+import { loadCohort } from './cohort/load.js';
+import { loadTruth, type LoadedTruth } from './dataset.js';
+import type { RowBlock } from './rows/block.js';
+import type { Scaling } from './rows/standardize.js';
 import { generateSynthetic } from './synthetic/generate.js';
 import { resolveSpec } from './synthetic/spec.js';
 
@@ -25,8 +27,16 @@ export interface TrainingInput {
   source: string;
   /** Every modality of the data, in dataset order. */
   specs: ModalitySpec[];
-  /** Tables of the modalities in `read` (all by default), in that order. */
-  tables: ModalityTable[];
+  /** Participants: rows of every block. */
+  n: number;
+  /** Standardised blocks of the modalities in `read` (all by default), in that order. */
+  blocks: RowBlock[];
+  /** Presence of every modality (dataset order); undefined where nobody lacks it. */
+  presence: (Uint8Array | undefined)[];
+  /** Standardisation of the blocks (stored with the run). */
+  scaling: Scaling[];
+  /** Participant IDs in row order, for cohorts keyed by ID. */
+  participants: string[] | undefined;
   truth: LoadedTruth | undefined;
 }
 
@@ -37,19 +47,24 @@ export interface InputOptions {
   truth?: boolean;
 }
 
-export function loadTrainingInput(o: InputSource, opts: InputOptions = {}): TrainingInput {
+export async function loadTrainingInput(o: InputSource, opts: InputOptions = {}): Promise<TrainingInput> {
   if ((o.data === undefined) === (o.preset === undefined)) {
     throw invalidArgument('give exactly one of --data DIR and --preset NAME', { field: '--data' });
   }
   if (o.preset !== undefined) {
     const spec = resolveSpec(o.preset, { seed: o.seed, ...(o.n === undefined ? {} : { n: o.n }) });
     // Generated whole: the synthetic mixing couples nothing across modalities, but drawing it is
-    // cheap and keeps one code path; only the asked-for tables leave this function.
+    // cheap and keeps one code path; only the asked-for modalities become blocks.
     const ds = generateSynthetic(spec);
     const tables = ds.modalities.map((m) => ({ name: m.name, observations: m.observations }));
+    const data = prepareTrainingData(pick(tables, opts.read, `preset ${o.preset}`));
     return {
       source: `preset:${o.preset}`,
-      tables: pick(tables, opts.read, `preset ${o.preset}`),
+      n: data.n,
+      blocks: data.blocks,
+      presence: tables.map(() => undefined),
+      scaling: data.scaling,
+      participants: undefined,
       specs: ds.modalities.map((m, i) => ({
         name: m.name,
         kind: 'tabular',
@@ -62,29 +77,39 @@ export function loadTrainingInput(o: InputSource, opts: InputOptions = {}): Trai
   }
   const dir = o.data as string;
   if (o.n !== undefined) throw invalidArgument('--n applies to --preset only', { field: '--n' });
-  const ds = loadDataset(dir, opts.read === undefined ? {} : { modalities: opts.read });
-  const specs = modalitySpecsOf(ds.manifest, dir);
-  const truth = opts.truth === false ? undefined : loadTruth(dir, ds.manifest);
-  if (truth !== undefined) {
-    const want = latentLayoutOf(specs.map((s) => s.latents)).names;
-    const missing = want.filter((c) => !truth.latents.columns.includes(c));
-    if (missing.length > 0) {
-      throw invalidArgument(
-        `the truth latents lack ${missing.join(', ')}: the latent sizes do not fit the manifest`,
-        { file: dir, field: 'modalities[].latents' },
-      );
+  const cohort = await loadCohort(dir, opts.read === undefined ? {} : { read: opts.read });
+  try {
+    const truth = opts.truth === false ? undefined : loadTruth(dir, cohort.manifest);
+    if (truth !== undefined) {
+      const want = latentLayoutOf(cohort.specs.map((s) => s.latents)).names;
+      const missing = want.filter((c) => !truth.latents.columns.includes(c));
+      if (missing.length > 0) {
+        throw invalidArgument(
+          `the truth latents lack ${missing.join(', ')}: the latent sizes do not fit the manifest`,
+          { file: dir, field: 'modalities[].latents' },
+        );
+      }
+      if (truth.latents.nRows !== cohort.n) {
+        throw invalidArgument(`the truth has ${truth.latents.nRows} rows for ${cohort.n} participants`, {
+          file: dir,
+          field: 'truth.latents',
+        });
+      }
     }
+    return {
+      source: dir,
+      specs: cohort.specs,
+      n: cohort.n,
+      blocks: cohort.blocks,
+      presence: cohort.presence,
+      scaling: cohort.scaling,
+      participants: cohort.participants,
+      truth,
+    };
+  } catch (err) {
+    cohort.blocks.forEach((b) => b.close());
+    throw err;
   }
-  return {
-    source: dir,
-    tables: ds.modalities.map((m) => ({
-      name: m.manifest.name,
-      observations: m.observations,
-      file: m.manifest.path,
-    })),
-    specs,
-    truth,
-  };
 }
 
 function pick(tables: ModalityTable[], read: readonly string[] | undefined, where: string): ModalityTable[] {

@@ -5,7 +5,7 @@
  */
 import { invalidArgument } from '../../common/errors.js';
 import type { ModalitySpec } from '../model/config.js';
-import type { DatasetManifest } from './manifest.js';
+import { manifestRowShape, type DatasetManifest } from './manifest.js';
 
 /** `file` labels errors (the dataset directory or its manifest). */
 export function modalitySpecsOf(manifest: DatasetManifest, file: string): ModalitySpec[] {
@@ -21,12 +21,14 @@ export function modalitySpecsOf(manifest: DatasetManifest, file: string): Modali
         { file, field },
       );
     }
-    if (latents > m.dims)
-      throw invalidArgument(`latents = ${latents} exceeds dims = ${m.dims}`, { file, field });
+    const shape = manifestRowShape(m);
+    const dims = shape.reduce((a, b) => a * b, 1);
+    if (latents > dims) throw invalidArgument(`latents = ${latents} exceeds dims = ${dims}`, { file, field });
     return {
       name: m.name,
       kind: m.kind,
-      dims: m.dims,
+      dims,
+      ...(m.kind === 'tabular' ? {} : { shape }),
       latents,
       exogenous: m.exogenous ?? m.truth?.exogenous.length ?? 0,
     };

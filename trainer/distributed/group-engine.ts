@@ -23,8 +23,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CrlError } from '../../common/errors.js';
 import { decodeTensor, encodeTensor } from '../../common/rpc/tensor.js';
 import { SyncRound, type SyncBlock, type SyncMessage } from '../../proto/gen/crl/v1/sync.js';
+import { rowChunks, type RowBlock } from '../data/rows/block.js';
 import type { CodeBlock, CrlModel } from '../model/index.js';
 import { FlatAdam, flatten, type AdamConfig } from '../training/adam.js';
+import { batchMasks } from '../training/masks.js';
 import type { LossValues, StepContext, StepEngine } from '../training/train.js';
 import type { SyncChannel } from './channel.js';
 import type { SyncKey } from './mailbox.js';
@@ -45,9 +47,11 @@ export function roundsFor(model: CrlModel, topology: GroupTopology): string[] {
 
 export interface GroupEngineOptions {
   model: CrlModel;
-  /** Row-major blocks of the owned modalities, all dataset rows, in `model.owned` order. */
-  xs: Float32Array[];
+  /** Blocks of the owned modalities (all dataset rows), in `model.owned` order. */
+  blocks: RowBlock[];
   n: number;
+  /** Presence of every modality of the model, in model order (undefined: nobody lacks any). */
+  presence?: (Uint8Array | undefined)[];
   topology: GroupTopology;
   self: string;
   channel: SyncChannel;
@@ -57,7 +61,8 @@ export interface GroupEngineOptions {
 export class GroupEngine implements StepEngine {
   readonly model: CrlModel;
   readonly adam: FlatAdam;
-  private readonly data = new Map<number, tf.Tensor2D>();
+  private readonly data = new Map<number, RowBlock>();
+  private readonly presence: (Uint8Array | undefined)[];
   private readonly topology: GroupTopology;
   private readonly self: string;
   private readonly shard: number;
@@ -88,15 +93,19 @@ export class GroupEngine implements StepEngine {
     this.everyone = o.topology.members.map((m) => m.id);
     this.owned.forEach((m, k) => {
       const dims = o.model.config.modalities[m]?.dims ?? 0;
-      const x = o.xs[k];
-      if (x === undefined || x.length !== o.n * dims) {
+      const b = o.blocks[k];
+      if (b === undefined || b.width !== dims || b.n !== o.n) {
         throw new CrlError(
           'INVALID_ARGUMENT',
-          `modality ${this.names[m]}: ${x?.length} values for ${o.n} x ${dims}`,
+          `modality ${this.names[m]}: a block of ${b?.n} x ${b?.width} for ${o.n} x ${dims}`,
         );
       }
-      this.data.set(m, tf.keep(tf.tensor2d(x, [o.n, dims])));
+      this.data.set(m, b);
     });
+    this.presence = o.presence ?? this.names.map(() => undefined);
+    if (this.presence.length !== this.names.length) {
+      throw new CrlError('INVALID_ARGUMENT', `presence of ${this.presence.length} modalities for ${this.names.length}`);
+    }
     this.wireParts = o.model.config.stochastic ? 3 : 1;
     const params = o.model.params.list();
     for (const m of this.owned) {
@@ -127,8 +136,12 @@ export class GroupEngine implements StepEngine {
         () => {
           const own = this.encodeOwn(mine, ctx.seed, window);
           const blocks = this.wholeBatch(codes, own, B);
-          const { ind: i, sp: s } = this.model.objective(blocks, { training: true, seed: ctx.seed });
-          const parts = this.ownReconstruction(own, mine, B);
+          const { ind: i, sp: s } = this.model.objective(blocks, {
+            training: true,
+            seed: ctx.seed,
+            masks: batchMasks(this.presence, rows),
+          });
+          const parts = this.ownReconstruction(own, mine, rows);
           keep = { ind: tf.keep(i), sp: tf.keep(s), recon: parts.map((p) => tf.keep(p)) };
           const { alpha } = this.model.config;
           const terms = [
@@ -178,8 +191,12 @@ export class GroupEngine implements StepEngine {
     const codes = await this.exchangeCodes(mine, seed, window, key);
     const v = tf.tidy(() => {
       const own = this.encodeOwn(mine, seed, window);
-      const { ind, sp } = this.model.objective(this.wholeBatch(codes, own, B), { training: false, seed });
-      const parts = this.ownReconstruction(own, mine, B);
+      const { ind, sp } = this.model.objective(this.wholeBatch(codes, own, B), {
+        training: false,
+        seed,
+        masks: batchMasks(this.presence, rows),
+      });
+      const parts = this.ownReconstruction(own, mine, rows);
       return tf.concat([tf.stack([ind, sp]), ...(parts.length > 0 ? [tf.stack(parts)] : [])]).dataSync();
     });
     const scalars = this.owned.map((_, k) => v[2 + k] as number);
@@ -198,39 +215,41 @@ export class GroupEngine implements StepEngine {
     const x = this.data.get(m);
     if (x === undefined)
       throw new CrlError('NOT_FOUND', `modality ${this.names[m]} is not on trainer ${this.self}`);
-    const n = x.shape[0];
-    const [start, end] = shardRange(n, this.shard, this.topology.shards);
+    const [start, end] = shardRange(x.n, this.shard, this.topology.shards);
     const k = this.model.config.modalities[m]?.latents ?? 0;
     const out = new Float32Array((end - start) * k);
-    const chunk = 4096;
-    for (let at = start; at < end; at += chunk) {
-      const size = Math.min(chunk, end - at);
-      const vals = tf.tidy(() =>
-        this.model.encodeModalityLatents(m, tf.slice(x, [at, 0], [size, -1]) as tf.Tensor2D).dataSync(),
-      );
-      out.set(vals, (at - start) * k);
+    for (const chunk of rowChunks(end - start, 4096)) {
+      const rows = chunk.map((r) => r + start);
+      const vals = tf.tidy(() => this.model.encodeModalityLatents(m, this.rowsOf(m, rows)).dataSync());
+      out.set(vals, (chunk[0] as number) * k);
     }
     return { rowOffset: start, rows: end - start, values: out };
   }
 
   dispose(): void {
-    for (const t of this.data.values()) t.dispose();
+    for (const b of this.data.values()) b.close();
     this.data.clear();
     this.adam.dispose();
   }
 
   /**
-   * This trainer's reconstruction terms, one per owned modality, each its slice's MSE weighted by
-   * the slice's share of the batch (so the shards' terms add up to the batch mean).
+   * This trainer's reconstruction terms, one per owned modality: its slice's MSE weighted by the
+   * slice's share of the batch's rows that have the modality, so the shards' terms add up to the
+   * batch's mean over those rows.
    */
-  private ownReconstruction(own: Map<number, CodeBlock>, rows: Int32Array, batchRows: number): tf.Scalar[] {
-    return this.owned.map(
-      (m) =>
-        tf.mul(
-          this.model.reconstruction(m, this.rowsOf(m, rows), (own.get(m) as CodeBlock).sample),
-          rows.length / batchRows,
-        ) as tf.Scalar,
-    );
+  private ownReconstruction(own: Map<number, CodeBlock>, mine: Int32Array, batch: Int32Array): tf.Scalar[] {
+    return this.owned.map((m) => {
+      const p = this.presence[m];
+      const code = (own.get(m) as CodeBlock).sample;
+      const x = this.rowsOf(m, mine);
+      if (p === undefined) {
+        return tf.mul(this.model.reconstruction(m, x, code), mine.length / batch.length) as tf.Scalar;
+      }
+      const count = (rows: Int32Array) => rows.reduce((a, r) => a + (p[r] as number), 0);
+      const share = count(mine) / Math.max(1, count(batch));
+      const mask = tf.tensor1d(Float32Array.from(mine, (r) => p[r] as number));
+      return tf.mul(this.model.reconstruction(m, x, code, mask), share) as tf.Scalar;
+    });
   }
 
   private exchangeStats(key: SyncKey, scalars: number[]): Promise<Map<string, SyncMessage>> {
@@ -246,7 +265,8 @@ export class GroupEngine implements StepEngine {
   }
 
   private rowsOf(m: number, rows: Int32Array): tf.Tensor2D {
-    return tf.gather(this.data.get(m) as tf.Tensor2D, tf.tensor1d(rows, 'int32')) as tf.Tensor2D;
+    const b = this.data.get(m) as RowBlock;
+    return tf.tensor2d(b.read(rows), [rows.length, b.width]);
   }
 
   private encodeOwn(

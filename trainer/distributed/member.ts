@@ -3,6 +3,7 @@
  * the training loop around the group engine. The trainer service calls this per trial; tests and
  * benchmarks call it to run a whole group in one process.
  */
+import type { RowBlock } from '../data/rows/block.js';
 import type { ModelConfig } from '../model/index.js';
 import { CrlModel } from '../model/index.js';
 import { Trainer, type TrainOptions } from '../training/train.js';
@@ -18,9 +19,11 @@ export interface MemberOptions {
   options: TrainOptions;
   topology: GroupTopology;
   transport: SyncTransport;
-  /** Standardised rows of this member's modalities (`topology` order), all dataset rows. */
-  xs: Float32Array[];
+  /** Blocks of this member's modalities (`topology` order), all dataset rows. */
+  blocks: RowBlock[];
   n: number;
+  /** Presence of every modality of the trial, trial order (undefined: nobody lacks any). */
+  presence?: (Uint8Array | undefined)[];
   observer?: SyncObserver;
   timeoutMs?: number;
 }
@@ -49,7 +52,8 @@ export function createGroupMember(o: MemberOptions): GroupMemberHandle {
   try {
     const engine = new GroupEngine({
       model,
-      xs: o.xs,
+      blocks: o.blocks,
+      ...(o.presence === undefined ? {} : { presence: o.presence }),
       n: o.n,
       topology: o.topology,
       self: o.self,

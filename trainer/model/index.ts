@@ -38,6 +38,11 @@ export interface ForwardOptions {
   seed: number;
   /** Multiplier of alpha_Sp (a warm-up ramp; default 1). */
   spScale?: number;
+  /**
+   * Per modality, 1/0 row weights where participants lack modalities (undefined: all present).
+   * Reconstruction counts a modality's present rows; L_Ind the rows complete in every modality.
+   */
+  masks?: readonly (tf.Tensor1D | undefined)[];
 }
 
 /** Where a block of rows sits in its batch, so posterior noise is drawn for the batch, then sliced. */
@@ -154,6 +159,7 @@ export class CrlModel {
     const { z, eta } = this.splitCode(code);
     const gate = this.adjacency.gate(opts.training, (opts.seed + 0x9e3779b9) >>> 0);
     const { eps, logDet } = this.flow.forward(z, gate);
+    const weights = completeWeights(opts.masks);
     const ind =
       logvar !== undefined && this.config.indEstimator === 'aggregate'
         ? aggregateIndependenceLoss(
@@ -161,22 +167,25 @@ export class CrlModel {
             concat(blocks.map((b) => b.mean)),
             logvar,
             this.logPrior(eps, eta, logDet),
+            weights,
           )
-        : independenceLoss({ eps, eta, logDet, logvar });
+        : independenceLoss({ eps, eta, logDet, logvar }, weights);
     const sp = sparsityLoss(this.adjacency.probabilities(), this.spWeights);
     return { ind, sp };
   }
 
-  /** Modality m's reconstruction MSE from its code block. */
-  reconstruction(m: number, x: tf.Tensor2D, code: tf.Tensor2D): tf.Scalar {
-    return reconstructionLoss([x], [this.part(this.decoders, m).apply(code)]);
+  /** Modality m's reconstruction MSE from its code block, over the rows `mask` keeps. */
+  reconstruction(m: number, x: tf.Tensor2D, code: tf.Tensor2D, mask?: tf.Tensor1D): tf.Scalar {
+    return reconstructionLoss([x], [this.part(this.decoders, m).apply(code)], [mask]);
   }
 
   /** All loss terms for a batch (one tensor per modality, rows aligned). Call inside tf.tidy. */
   losses(xs: readonly tf.Tensor2D[], opts: ForwardOptions): LossTerms {
     const blocks = xs.map((x, m) => this.encode(m, x, opts.seed));
     const { ind, sp } = this.objective(blocks, opts);
-    const parts = blocks.map((b, m) => this.reconstruction(m, xs[m] as tf.Tensor2D, b.sample));
+    const parts = blocks.map((b, m) =>
+      this.reconstruction(m, xs[m] as tf.Tensor2D, b.sample, opts.masks?.[m]),
+    );
     const recon = (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
     const { alpha } = this.config;
     const total = tf.addN([
@@ -253,6 +262,13 @@ export class CrlModel {
     this.spWeights.dispose();
     this.zIndex.dispose();
   }
+}
+
+/** Rows present in every modality (product of the masks), or undefined when none is masked. */
+function completeWeights(masks: ForwardOptions['masks']): tf.Tensor1D | undefined {
+  const given = (masks ?? []).filter((m): m is tf.Tensor1D => m !== undefined);
+  if (given.length === 0) return undefined;
+  return given.reduce((a, b) => tf.mul(a, b));
 }
 
 function concat(parts: tf.Tensor2D[]): tf.Tensor2D {

@@ -94,7 +94,7 @@ export class TrialRun {
       ...(spec.dataDir !== '' ? { data: spec.dataDir } : {}),
       ...(spec.rows > 0 ? { n: spec.rows } : {}),
     };
-    const input = loadTrainingInput(source, { read: assignment.modalities, truth: false });
+    const input = await loadTrainingInput(source, { read: assignment.modalities, truth: false });
     const trained = spec.modalities.length > 0 ? spec.modalities : input.specs.map((s) => s.name);
     const specs = trained.map((name, i) => {
       const s = input.specs.find((x) => x.name === name);
@@ -127,11 +127,14 @@ export class TrialRun {
     const me = topology.members.find((m) => m.id === deps.self);
     if (me === undefined) throw invalidArgument(`does not list trainer ${deps.self}`, { field: 'group' });
     const { config, options } = trialSettings(spec, specs);
-    const data = prepareTrainingData(
-      me.modalities.map(
-        (k) => input.tables.find((t) => t.name === trained[k]) as (typeof input.tables)[number],
-      ),
-    );
+    // Blocks come in assignment order; the group wants them in trial order, and the presence of
+    // every trained modality (the losses weigh rows by all of them).
+    const blocks = me.modalities.map((k) => {
+      const b = input.blocks.find((x) => x.name === trained[k]);
+      if (b === undefined) throw invalidArgument(`modality ${trained[k]} is not assigned here`, { field: 'assignment' });
+      return b;
+    });
+    const presence = trained.map((name) => input.presence[input.specs.findIndex((x) => x.name === name)]);
     const latentNames = specs.flatMap((s) => {
       const pos = input.specs.findIndex((x) => x.name === s.name);
       return Array.from({ length: s.latents }, (_, i) => latentName(pos + 1, i + 1));
@@ -144,8 +147,9 @@ export class TrialRun {
       options,
       topology,
       transport: natsTransport(nc),
-      xs: data.xs,
-      n: data.n,
+      blocks,
+      n: input.n,
+      presence,
       observer: observerFor(deps.metrics),
       ...(deps.syncTimeoutMs === undefined ? {} : { timeoutMs: deps.syncTimeoutMs }),
     });

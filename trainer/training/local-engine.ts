@@ -4,13 +4,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { invalidArgument } from '../../common/errors.js';
+import { rowChunks, type RowBlock } from '../data/rows/block.js';
+import { batchMasks } from './masks.js';
 import type { CrlModel } from '../model/index.js';
 import { FlatAdam, type AdamConfig } from './adam.js';
 import type { LossValues, StepContext, StepEngine, TrainData } from './train.js';
 
 export class LocalEngine implements StepEngine {
   readonly adam: FlatAdam;
-  private readonly data: tf.Tensor2D[];
+  private readonly blocks: RowBlock[];
+  private readonly presence: (Uint8Array | undefined)[];
+  private readonly n: number;
 
   constructor(
     readonly model: CrlModel,
@@ -18,26 +22,28 @@ export class LocalEngine implements StepEngine {
     adam: AdamConfig,
   ) {
     const dims = model.config.modalities.map((m) => m.dims);
-    if (data.xs.length !== dims.length)
-      throw invalidArgument(`${data.xs.length} modality blocks for ${dims.length}`);
-    data.xs.forEach((x, m) => {
-      if (x.length !== data.n * (dims[m] as number)) {
-        throw invalidArgument(`modality ${m + 1}: ${x.length} values for ${data.n} x ${dims[m]}`);
+    if (data.blocks.length !== dims.length)
+      throw invalidArgument(`${data.blocks.length} modality blocks for ${dims.length}`);
+    data.blocks.forEach((b, m) => {
+      if (b.width !== dims[m] || b.n !== data.n) {
+        throw invalidArgument(`modality ${m + 1}: a block of ${b.n} x ${b.width} for ${data.n} x ${dims[m]}`);
       }
     });
-    this.data = data.xs.map((x, m) => tf.keep(tf.tensor2d(x, [data.n, dims[m] as number])));
+    this.blocks = data.blocks;
+    this.n = data.n;
+    this.presence = data.presence ?? data.blocks.map((b) => b.present);
     this.adam = new FlatAdam(model.params.list(), adam);
   }
 
   step(rows: Int32Array, ctx: StepContext): Promise<tf.Tensor1D> {
     const params = this.model.params.list();
     const terms = tf.tidy(() => {
-      const idx = tf.tensor1d(rows, 'int32');
-      const xb = this.data.map((x) => tf.gather(x, idx) as tf.Tensor2D);
+      const xb = this.batch(rows);
+      const masks = batchMasks(this.presence, rows);
       let parts: tf.Tensor[] = [];
       const { value, grads } = tf.variableGrads(
         () => {
-          const l = this.model.losses(xb, { training: true, seed: ctx.seed, spScale: ctx.spScale });
+          const l = this.model.losses(xb, { training: true, seed: ctx.seed, spScale: ctx.spScale, masks });
           parts = [tf.keep(l.ind), tf.keep(l.sp), tf.keep(l.recon)];
           return l.total;
         },
@@ -54,9 +60,11 @@ export class LocalEngine implements StepEngine {
 
   validate(rows: Int32Array, seed: number): Promise<LossValues> {
     const v = tf.tidy(() => {
-      const idx = tf.tensor1d(rows, 'int32');
-      const xb = this.data.map((x) => tf.gather(x, idx) as tf.Tensor2D);
-      const l = this.model.losses(xb, { training: false, seed });
+      const l = this.model.losses(this.batch(rows), {
+        training: false,
+        seed,
+        masks: batchMasks(this.presence, rows),
+      });
       return tf.stack([l.total, l.ind, l.sp, l.recon]).dataSync();
     });
     return Promise.resolve({
@@ -67,25 +75,32 @@ export class LocalEngine implements StepEngine {
     });
   }
 
-  /** Estimated latents (posterior means) for all rows in dataset order, row-major n x d. */
+  /**
+   * Estimated latents (posterior means) for all rows in dataset order, row-major n x d. A row of a
+   * participant who lacks a modality holds the encoder's output for the zero (mean) input there;
+   * `presence` says which.
+   */
   latents(): Float32Array {
-    const n = this.data[0]?.shape[0] ?? 0;
     const d = this.model.layout.d;
-    const out = new Float32Array(n * d);
-    const chunk = 4096;
-    for (let start = 0; start < n; start += chunk) {
-      const size = Math.min(chunk, n - start);
-      const vals = tf.tidy(() => {
-        const xb = this.data.map((x) => tf.slice(x, [start, 0], [size, -1]) as tf.Tensor2D);
-        return this.model.encodeLatents(xb).dataSync();
-      });
-      out.set(vals, start * d);
+    const out = new Float32Array(this.n * d);
+    for (const rows of rowChunks(this.n, 4096)) {
+      const vals = tf.tidy(() => this.model.encodeLatents(this.batch(rows)).dataSync());
+      out.set(vals, (rows[0] as number) * d);
     }
     return out;
   }
 
+  /** Presence of each modality (model order); undefined where every participant has it. */
+  get modalityPresence(): readonly (Uint8Array | undefined)[] {
+    return this.presence;
+  }
+
+  private batch(rows: Int32Array): tf.Tensor2D[] {
+    return this.blocks.map((b) => tf.tensor2d(b.read(rows), [rows.length, b.width]));
+  }
+
   dispose(): void {
-    this.data.forEach((t) => t.dispose());
+    this.blocks.forEach((b) => b.close());
     this.adam.dispose();
   }
 }

@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CurveRow } from '../../common/curve.js';
 import { invalidArgument } from '../../common/errors.js';
 import { Rng, type RngState } from '../../common/random.js';
+import type { RowBlock } from '../data/rows/block.js';
 import type { CrlModel } from '../model/index.js';
 import { DEFAULT_ADAM, type AdamConfig, type FlatAdam } from './adam.js';
 
@@ -69,10 +70,15 @@ export const DEFAULT_TRAIN: Readonly<Omit<TrainOptions, 'seed'>> = {
   restoreBest: true,
 };
 
-/** Training data: one row-major float block per modality, rows aligned across modalities. */
+/** Training data: one block per modality this engine owns, rows (participants) aligned. */
 export interface TrainData {
   n: number;
-  xs: Float32Array[];
+  blocks: RowBlock[];
+  /**
+   * Presence of every modality of the model, in model order, where it differs from the blocks'
+   * (a group trainer owns some blocks but weighs rows by every modality's presence).
+   */
+  presence?: (Uint8Array | undefined)[];
 }
 
 export type { CurveRow };

@@ -34,7 +34,7 @@ describe('a misbehaving peer', () => {
       options: p.options,
       topology,
       transport: hub.transport(),
-      xs: [p.xs[0]!],
+      blocks: [p.blocks[0]!],
       n: p.n,
     });
     const bad = new SyncChannel(hub.transport(), 'T', 'bad', ['t1', 'bad'], [ROUND_CODES]);

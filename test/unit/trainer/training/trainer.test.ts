@@ -1,3 +1,4 @@
+import type { DenseBlock } from '../../../../trainer/data/rows/block.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CrlError } from '../../../../common/errors.js';
@@ -106,7 +107,7 @@ describe('training loop', () => {
   });
 
   it('standardises columns and rejects ragged or non-finite data', () => {
-    const x = data.xs[0]!;
+    const x = (data.blocks[0] as DenseBlock).data;
     let mean = 0;
     for (let r = 0; r < data.n; r++) mean += x[r * spec.dims[0]!]!;
     expect(Math.abs(mean / data.n)).toBeLessThan(1e-5);
