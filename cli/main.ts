@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CrlError } from '../common/errors.js';
+import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerClusterCommands } from './commands/cluster.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerEvalCommands(program);
   registerPcCommands(program);
+  registerAnalyzeCommand(program);
   registerTrainCommand(program);
   registerClusterCommands(program);
   registerServeCommands(program);

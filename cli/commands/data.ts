@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { basename } from 'node:path';
-import { loadDataset, loadTruth } from '../../trainer/data/dataset.js';
+import { loadCohort } from '../../trainer/data/cohort/load.js';
+import { loadTruth } from '../../trainer/data/dataset.js';
+import { FILE_PRESETS } from '../../trainer/data/file-presets.js';
 import { generateSynthetic } from '../../trainer/data/synthetic/generate.js';
 import { PRESETS, resolveSpec } from '../../trainer/data/synthetic/spec.js';
 import { writeSyntheticDataset } from '../../trainer/data/synthetic/write.js';
@@ -23,6 +25,9 @@ interface GenerateFlags {
   coverage?: 'auto' | 'latent' | 'modality';
   intraProb?: number;
   noiseStd?: number;
+  imageFormat?: 'npy' | 'png';
+  tabularFormat?: 'csv' | 'parquet';
+  missing?: number;
   force?: boolean;
 }
 
@@ -43,7 +48,7 @@ export function registerDataCommands(program: Command): void {
   data
     .command('generate')
     .description('generate a synthetic multimodal dataset with its ground-truth latents and graph')
-    .option('--preset <name>', `one of ${Object.keys(PRESETS).join(', ')}`)
+    .option('--preset <name>', `one of ${[...Object.keys(PRESETS), ...Object.keys(FILE_PRESETS)].join(', ')}`)
     .requiredOption('--out <dir>', 'output dataset directory (refuses a non-empty one unless --force)')
     .option(
       '--seed <s>',
@@ -91,8 +96,44 @@ export function registerDataCommands(program: Command): void {
       'standard deviation of the causal noise (default 1)',
       numberFlag('--noise-std', { min: 0, exclusiveMin: true }),
     )
+    .option(
+      '--image-format <f>',
+      'phenotype: images as one NPY array or one PNG per participant',
+      choiceFlag('--image-format', ['npy', 'png'] as const),
+    )
+    .option(
+      '--tabular-format <f>',
+      'phenotype: blood tests as CSV or Parquet',
+      choiceFlag('--tabular-format', ['csv', 'parquet'] as const),
+    )
+    .option(
+      '--missing <fraction>',
+      'phenotype: fraction of participants lacking sleep, and separately the left eye',
+      numberFlag('--missing', { min: 0, max: 0.5 }),
+    )
     .option('--force', 'replace an existing output directory')
-    .action((flags: GenerateFlags) => {
+    .action(async (flags: GenerateFlags) => {
+      const filePreset = flags.preset === undefined ? undefined : FILE_PRESETS[flags.preset];
+      if (filePreset !== undefined) {
+        const started = performance.now();
+        const manifest = await filePreset.write(flags.out, {
+          seed: flags.seed,
+          overwrite: flags.force ?? false,
+          ...(flags.n === undefined ? {} : { n: flags.n }),
+          ...(flags.imageFormat === undefined ? {} : { imageFormat: flags.imageFormat }),
+          ...(flags.tabularFormat === undefined ? {} : { tabularFormat: flags.tabularFormat }),
+          ...(flags.missing === undefined ? {} : { missing: flags.missing }),
+        });
+        printJson({
+          out: flags.out,
+          name: manifest.name,
+          preset: flags.preset,
+          modalities: manifest.modalities.map((m) => ({ name: m.name, kind: m.kind, latents: m.latents })),
+          seed: flags.seed,
+          seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+        });
+        return;
+      }
       const spec = resolveSpec(flags.preset, {
         ...(flags.modalities !== undefined ? { modalities: flags.modalities } : {}),
         ...(flags.latents !== undefined ? { latents: flags.latents } : {}),
@@ -137,8 +178,8 @@ export function registerDataCommands(program: Command): void {
     .command('presets')
     .description('list the synthetic dataset presets')
     .action(() => {
-      printJson(
-        Object.entries(PRESETS).map(([name, p]) => ({
+      printJson([
+        ...Object.entries(PRESETS).map(([name, p]) => ({
           name,
           description: p.description,
           modalities: p.modalities,
@@ -148,28 +189,41 @@ export function registerDataCommands(program: Command): void {
           ...(p.sparsity !== undefined ? { sparsity: p.sparsity } : {}),
           ...(p.interEdges !== undefined ? { inter_edges: p.interEdges } : {}),
         })),
-      );
+        ...Object.entries(FILE_PRESETS).map(([name, p]) => ({
+          name,
+          description: p.description,
+          default_n: p.defaultN,
+        })),
+      ]);
     });
 
   data
     .command('check <dir>')
-    .description('validate a dataset directory (manifest, every modality file, truth) and summarise it')
-    .action((dir: string) => {
-      const loaded = loadDataset(dir);
-      const truth = loadTruth(dir, loaded.manifest);
-      printJson({
-        dir,
-        name: loaded.manifest.name,
-        n: loaded.manifest.n,
-        modalities: loaded.modalities.map((m) => ({
-          name: m.manifest.name,
-          kind: m.manifest.kind,
-          rows: m.observations.nRows,
-          dims: m.observations.columns.length,
-        })),
-        truth: truth
-          ? { latents: truth.latents.columns.length, graph_edges: truth.graph.edges.length }
-          : null,
-      });
+    .description(
+      'validate a dataset directory (manifest, participant join, every modality file, truth) and summarise it',
+    )
+    .action(async (dir: string) => {
+      const cohort = await loadCohort(dir);
+      try {
+        const truth = loadTruth(dir, cohort.manifest);
+        printJson({
+          dir,
+          name: cohort.manifest.name,
+          n: cohort.n,
+          keyed_by_participant: cohort.participants !== undefined,
+          modalities: cohort.specs.map((m, i) => ({
+            name: m.name,
+            kind: m.kind,
+            shape: m.shape ?? [m.dims],
+            latents: m.latents,
+            participants: cohort.presence[i]?.reduce((a, b) => a + b, 0) ?? cohort.n,
+          })),
+          truth: truth
+            ? { latents: truth.latents.columns.length, graph_edges: truth.graph.edges.length }
+            : null,
+        });
+      } finally {
+        cohort.blocks.forEach((b) => b.close());
+      }
     });
 }
