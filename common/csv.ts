@@ -155,14 +155,7 @@ export function formatNumber(x: number): string {
 }
 
 export function formatCsv(table: Table): string {
-  const p = table.columns.length;
-  const parts: string[] = [table.columns.map(quoteName).join(',')];
-  const row: string[] = new Array<string>(p);
-  for (let i = 0; i < table.nRows; i++) {
-    for (let j = 0; j < p; j++) row[j] = formatNumber(table.data[i * p + j] as number);
-    parts.push(row.join(','));
-  }
-  return parts.join('\n') + '\n';
+  return formatLatentsCsv(table);
 }
 
 function quoteName(name: string): string {

@@ -4,7 +4,7 @@
  * It is staged and renamed into place in one step, so a directory that exists is complete.
  */
 import { resolve } from 'node:path';
-import { formatCsv } from '../common/csv.js';
+import { formatLatentsCsv } from '../common/csv.js';
 import { curveCsv } from '../common/curve.js';
 import { formatGraph, type Graph } from '../common/graph.js';
 import { curveRowOf } from '../common/rpc/progress.js';
@@ -19,6 +19,10 @@ export interface RunDirectoryContent {
   trial: Trial;
   /** n x d posterior means, columns named as the graph's nodes. */
   latents: Table;
+  /** Participant IDs of the rows (cohorts keyed by ID). */
+  participants?: string[];
+  /** Cells without an estimate (participant lacks the modality), row-major n x d. */
+  missing?: Uint8Array;
   graph: Graph;
   curve: readonly Progress[];
 }
@@ -34,7 +38,7 @@ export async function writeRunDirectory(dir: string, content: RunDirectoryConten
     result: { ...(content.trial.result ?? emptyResult()), runDir: target },
   };
   writeDirectoryAtomically(target, { flag: 'spec.out_dir' }, (out) => {
-    out.write('latents.csv', formatCsv(content.latents));
+    out.write('latents.csv', formatLatentsCsv(content.latents, content.participants, content.missing));
     out.write('graph.json', formatGraph(content.graph));
     out.write('graph.dot', dot);
     out.write('graph.svg', svg);

@@ -4,12 +4,13 @@
  * named. A mistake found here costs the user one RPC; found by a trainer, it costs a failed trial.
  * Errors name the request field (`spec.preset`, `spec.modalities[1]`) or the dataset file.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrlError, invalidArgument } from '../common/errors.js';
 import { latentName } from '../common/graph.js';
 import { StagedDirectory } from '../common/output-dir.js';
-import { MANIFEST_FILE, readManifest } from '../trainer/data/manifest.js';
+import { parseIdLines } from '../trainer/data/cohort/join.js';
+import { MANIFEST_FILE, readManifest, type DatasetManifest } from '../trainer/data/manifest.js';
 import { modalitySpecsOf } from '../trainer/data/modality-specs.js';
 import { PRESETS, resolveSpec, type SyntheticSpec } from '../trainer/data/synthetic/spec.js';
 import type { TrialSpec } from '../proto/gen/crl/v1/trial.js';
@@ -122,9 +123,24 @@ function datasetModalities(spec: TrialSpec): {
     latents: m.latents,
     exogenous: m.exogenous,
   }));
-  // A cohort keyed by participant ID states no row count; placement only compares modalities,
-  // which share the participants, so any common count ranks them the same.
-  return { all, rows: manifest.n ?? 1, source: { kind: 'data_dir', dir } };
+  return { all, rows: manifest.n ?? keyedRows(dir, manifest), source: { kind: 'data_dir', dir } };
+}
+
+/**
+ * Rows of a cohort keyed by participant ID: its participants list. The cluster needs the list,
+ * because the trainers and the latent assembly must agree on one row order without reading each
+ * other's files.
+ */
+function keyedRows(dir: string, manifest: DatasetManifest): number {
+  const file = join(dir, MANIFEST_FILE);
+  if (manifest.participants === undefined) {
+    throw invalidArgument(
+      'a cohort keyed by participant ID needs a participants list to train on the cluster (one ID per line)',
+      { file, field: 'participants' },
+    );
+  }
+  const list = join(dir, manifest.participants);
+  return parseIdLines(readFileSync(list, 'utf8'), list).length;
 }
 
 function selectModalities(all: TrialModality[], wanted: readonly string[]): TrialModality[] {

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { credentials, Metadata, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { CrlError, invalidArgument } from '../common/errors.js';
 import type { Graph } from '../common/graph.js';
-import type { Table } from '../common/matrix.js';
+import { selectRows, type Table } from '../common/matrix.js';
 import type { CoordinatorMetrics, TrialStateLabel } from '../common/metrics/index.js';
 import { fromProtoGraph, toProtoGraph } from '../common/rpc/graph.js';
 import { clientOptions } from '../common/rpc/server.js';
@@ -42,6 +42,7 @@ import { placeModalities } from './placement.js';
 import type { TrainerEntry, TrainerRegistry } from './registry.js';
 import { writeRunDirectory } from './run-dir.js';
 import { resolveTrialSpec, type ResolvedTrialSpec } from './spec.js';
+import { trialRows } from './trial-rows.js';
 import { loadTrialTruth, type TrialTruth } from './truth.js';
 import { isTerminal } from './trial-state.js';
 
@@ -338,13 +339,20 @@ export class TrialManager {
     try {
       const latents = await this.collectLatents(run);
       if (this.over(run)) return;
+      stage = 'reading who lacks which modality';
+      const rows = await trialRows(run.resolved);
       stage = 'loading the ground truth';
       const truth = loadTrialTruth(run.resolved, run.trial.spec as TrialSpec);
       let scores: EvaluateLatentsResponse | undefined;
       if (truth !== undefined) {
         this.touch(run, 'scoring the latents against the truth');
         stage = `evaluator (${this.opts.evaluatorAddress})`;
-        scores = await this.callEvaluator(run, latents, truth);
+        // Scored on the participants complete in every trained modality: the others' latents of a
+        // missing modality are the encoder's guess from nothing.
+        scores = await this.callEvaluator(run, selectRows(latents, rows.complete), {
+          ...truth,
+          latents: selectRows(truth.latents, rows.complete),
+        });
         if (this.over(run)) return;
       }
       stage = 'assembling the result';
@@ -365,6 +373,8 @@ export class TrialManager {
           // Written only on the way to success: the file records the outcome, not this stage.
           trial: { ...run.trial, state: TrialState.TRIAL_STATE_SUCCEEDED },
           latents,
+          ...(rows.participants === undefined ? {} : { participants: rows.participants }),
+          ...(rows.missing === undefined ? {} : { missing: rows.missing }),
           graph,
           curve: run.lead.summary?.curve ?? [],
         });

@@ -24,6 +24,8 @@ import {
   type LeaveTrialResponse,
 } from '../../proto/gen/crl/v1/trainer.js';
 import { TrialSpec, TrialState, type Trial } from '../../proto/gen/crl/v1/trial.js';
+import { parseIdLines } from '../../trainer/data/cohort/join.js';
+import { writePhenotypeCohort } from '../../trainer/data/phenotype/write.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -194,6 +196,45 @@ describe('a local cluster of 2 trainers', () => {
       // Both trainers report their share of the sync wait.
       expect(Object.keys(trial.result?.syncWaitFraction ?? {}).sort()).toEqual(['t1', 't2']);
       expect(r.stderr).toMatch(/trial trial-\w+: t1: m1, t2: m2/);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'trains a keyed cohort with images, series and missing modalities, and names the participants',
+    async () => {
+      const data = join(root, 'cohort');
+      await writePhenotypeCohort(data, { n: 160, seed: 2, imageSize: 16, nights: 1, missing: 0.1 });
+      const out = join(root, 'cohort-run');
+      const r = await runCli([
+        'run',
+        '--data',
+        data,
+        '--steps',
+        '20',
+        '--batch',
+        '32',
+        '--trainers',
+        '2',
+        '--coordinator',
+        cluster.address,
+        '--out',
+        out,
+      ]);
+      expect(r.code, `${r.stderr}\n${logs.join('\n')}`).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ state: 'SUCCEEDED', steps: 20 });
+      const ids = parseIdLines(readFileSync(join(data, 'participants.txt'), 'utf8'), 'participants.txt');
+      const sleep = new Set(parseIdLines(readFileSync(join(data, 'sleep-ids.txt'), 'utf8'), 'sleep-ids.txt'));
+      const lines = readFileSync(join(out, 'latents.csv'), 'utf8').trim().split('\n');
+      const header = (lines[0] as string).split(',');
+      expect(header[0]).toBe('participant_id');
+      const sleepCol = header.findIndex((h) => h.startsWith('z3_'));
+      expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(ids);
+      lines.slice(1).forEach((l, i) => {
+        expect(l.split(',')[sleepCol] === '', ids[i]).toBe(!sleep.has(ids[i] as string));
+      });
+      const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { mcc: number };
+      expect(result.mcc).toBeGreaterThan(0);
     },
     TEST_TIMEOUT,
   );

@@ -104,7 +104,10 @@ export class GroupEngine implements StepEngine {
     });
     this.presence = o.presence ?? this.names.map(() => undefined);
     if (this.presence.length !== this.names.length) {
-      throw new CrlError('INVALID_ARGUMENT', `presence of ${this.presence.length} modalities for ${this.names.length}`);
+      throw new CrlError(
+        'INVALID_ARGUMENT',
+        `presence of ${this.presence.length} modalities for ${this.names.length}`,
+      );
     }
     this.wireParts = o.model.config.stochastic ? 3 : 1;
     const params = o.model.params.list();
