@@ -23,6 +23,8 @@ export interface Problem {
   config: ModelConfig;
   options: TrainOptions;
   blocks: RowBlock[];
+  /** Presence of each modality (missing participants), when the problem has any. */
+  presence?: (Uint8Array | undefined)[];
   n: number;
 }
 
@@ -42,7 +44,12 @@ export function problem(preset: string, n: number, train: Partial<TrainOptions>,
     })),
     { hidden: 16 },
   );
-  return { config, options: { ...DEFAULT_TRAIN, seed, patience: 0, ...train }, blocks: data.blocks, n: data.n };
+  return {
+    config,
+    options: { ...DEFAULT_TRAIN, seed, patience: 0, ...train },
+    blocks: data.blocks,
+    n: data.n,
+  };
 }
 
 export interface RunOutcome {
@@ -53,7 +60,15 @@ export interface RunOutcome {
 
 export async function runSingle(p: Problem): Promise<RunOutcome> {
   const model = new CrlModel(p.config, p.options.seed);
-  const trainer = new Trainer(new LocalEngine(model, { n: p.n, blocks: p.blocks }, p.options.adam), p.n, p.options);
+  const trainer = new Trainer(
+    new LocalEngine(
+      model,
+      { n: p.n, blocks: p.blocks, ...(p.presence ? { presence: p.presence } : {}) },
+      p.options.adam,
+    ),
+    p.n,
+    p.options,
+  );
   try {
     const summary = await trainer.run();
     return { curve: summary.curve, params: paramValues([model]) };
@@ -80,6 +95,7 @@ export async function runGroup(
       topology,
       transport: transportFor(m.id),
       blocks: m.modalities.map((k) => p.blocks[k] as RowBlock),
+      ...(p.presence ? { presence: p.presence } : {}),
       n: p.n,
       ...(observer === undefined ? {} : { observer }),
     });

@@ -80,4 +80,30 @@ describe('group training reproduces single-process training', () => {
     console.log(`data-parallel: max relative parameter difference ${diff.toExponential(2)}`);
     expect(diff).toBeLessThan(TOL);
   });
+
+  it('data-parallel replicas with participants missing a modality weigh rows like one process', async () => {
+    // Every 7th participant lacks m2: its rows leave m2's reconstruction and L_Ind everywhere.
+    const masked = {
+      ...p,
+      presence: [undefined, Uint8Array.from({ length: p.n }, (_, i) => (i % 7 === 3 ? 0 : 1))],
+    };
+    const single = await runSingle(masked);
+    const plain = await runSingle(p);
+    expect(single.curve.at(-1)!.val_recon).not.toBe(plain.curve.at(-1)!.val_recon);
+    const hub = new MemoryHub();
+    const group = await runGroup(
+      masked,
+      [
+        { id: 'r0', modalities: [0, 1], shard: 0 },
+        { id: 'r1', modalities: [0, 1], shard: 1 },
+      ],
+      () => hub.transport(),
+    );
+    expectSameCurve(group, single);
+    const diff = maxRelativeDifference(group.params, single.params);
+    console.log(
+      `data-parallel with missing rows: max relative parameter difference ${diff.toExponential(2)}`,
+    );
+    expect(diff).toBeLessThan(TOL);
+  });
 });
