@@ -20,8 +20,16 @@ export function readNumericCsv(path: string): Table {
 }
 
 /** Parses CSV text; `file` only labels errors. */
-export function parseNumericCsv(text: string, file = '<csv>'): Table {
-  return parseCsv(text, file, undefined).table;
+export function parseNumericCsv(text: string, file = '<csv>', opts: CsvOptions = {}): Table {
+  return parseCsv(text, file, undefined, opts).table;
+}
+
+export interface CsvOptions {
+  /**
+   * Read an empty cell as NaN instead of refusing it: for files where blank means "does not
+   * exist", such as the latents of a modality a participant lacks.
+   */
+  allowBlank?: boolean;
 }
 
 /** A numeric table whose rows are keyed by a participant ID column (kept as text). */
@@ -44,8 +52,13 @@ export function readKeyedCsv(path: string, idColumn: string): KeyedTable {
  * Parses CSV text with one text column `idColumn` (which must be present and non-empty in every
  * row) and numeric others. Duplicate IDs are left to the caller, which knows what they join.
  */
-export function parseKeyedCsv(text: string, idColumn: string, file = '<csv>'): KeyedTable {
-  const { ids, table } = parseCsv(text, file, idColumn);
+export function parseKeyedCsv(
+  text: string,
+  idColumn: string,
+  file = '<csv>',
+  opts: CsvOptions = {},
+): KeyedTable {
+  const { ids, table } = parseCsv(text, file, idColumn, opts);
   return { ids: ids as string[], table };
 }
 
@@ -53,6 +66,7 @@ function parseCsv(
   text: string,
   file: string,
   idColumn: string | undefined,
+  opts: CsvOptions,
 ): { ids: string[] | undefined; table: Table } {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const lines = text.split('\n');
@@ -87,7 +101,10 @@ function parseCsv(
     if (line.trim() === '') throw invalidArgument('empty row', { file, line: lineNo });
     const cells = splitLine(line, file, lineNo);
     if (cells.length !== width) {
-      throw invalidArgument(`row has ${cells.length} fields, the header has ${width}`, { file, line: lineNo });
+      throw invalidArgument(`row has ${cells.length} fields, the header has ${width}`, {
+        file,
+        line: lineNo,
+      });
     }
     let out = r * p;
     for (let j = 0; j < width; j++) {
@@ -97,6 +114,10 @@ function parseCsv(
           throw invalidArgument('empty participant ID', { file, line: lineNo, column: idColumn as string });
         }
         (ids as string[])[r] = cell;
+        continue;
+      }
+      if (cell === '' && opts.allowBlank) {
+        data[out++] = Number.NaN;
         continue;
       }
       if (!NUMBER.test(cell)) {

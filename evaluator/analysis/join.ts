@@ -5,7 +5,7 @@
  * and one without is refused: matching by position then would silently pair the wrong people.
  */
 import { readFileSync } from 'node:fs';
-import { parseKeyedCsv, parseNumericCsv } from '../../common/csv.js';
+import { parseKeyedCsv, parseNumericCsv, type CsvOptions } from '../../common/csv.js';
 import { invalidArgument } from '../../common/errors.js';
 import { makeTable, type Table } from '../../common/matrix.js';
 
@@ -29,23 +29,32 @@ export interface JoinSource {
  * holds none. Cells are parsed as strictly as `readNumericCsv` (an empty cell is an error naming
  * the file, line and column).
  */
-export function readJoinSource(path: string, idColumns: readonly string[]): JoinSource {
+export function readJoinSource(
+  path: string,
+  idColumns: readonly string[],
+  opts: CsvOptions = {},
+): JoinSource {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw invalidArgument(`cannot read CSV: ${(err as Error).message}`, { file: path }, err);
   }
-  return parseJoinSource(text, idColumns, path);
+  return parseJoinSource(text, idColumns, path, opts);
 }
 
 /** `readJoinSource` on CSV text; `file` labels errors. */
-export function parseJoinSource(text: string, idColumns: readonly string[], file = '<csv>'): JoinSource {
+export function parseJoinSource(
+  text: string,
+  idColumns: readonly string[],
+  file = '<csv>',
+  opts: CsvOptions = {},
+): JoinSource {
   const newline = text.indexOf('\n');
   const header = parseNumericCsv(newline < 0 ? text : text.slice(0, newline + 1), file).columns;
   const idColumn = idColumns.find((c) => header.includes(c));
-  if (idColumn === undefined) return { file, table: parseNumericCsv(text, file) };
-  const { ids, table } = parseKeyedCsv(text, idColumn, file);
+  if (idColumn === undefined) return { file, table: parseNumericCsv(text, file, opts) };
+  const { ids, table } = parseKeyedCsv(text, idColumn, file, opts);
   return { file, idColumn, ids, table };
 }
 

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidArgument } from '../../common/errors.js';
 import { latentModality } from '../../common/graph.js';
+import { selectRows } from '../../common/matrix.js';
 import { readJoinSource, type JoinSource } from './join.js';
 
 export interface RunLatents {
@@ -31,7 +32,10 @@ export function readRunLatents(run: string, idColumns: readonly string[]): RunLa
       file: run,
     });
   }
-  const source = readJoinSource(latentsPath, idColumns);
+  // Blank cells are latents of a modality the participant lacks: PC runs on the complete rows.
+  const all = readJoinSource(latentsPath, idColumns, { allowBlank: true });
+  const source = completeParticipants(all);
+  const dropped = all.table.nRows - source.table.nRows;
   const modalityOf = source.table.columns.map((c) => {
     const m = latentModality(c);
     if (m === undefined || m < 1) {
@@ -51,7 +55,27 @@ export function readRunLatents(run: string, idColumns: readonly string[]): RunLa
   if (names.length > 0 && missing.length > 0) {
     notes.push(`${resultPath} names no modality ${missing.join(', ')}; labelled "modality m" instead`);
   }
+  if (dropped > 0) {
+    notes.push(
+      `${dropped} of ${all.table.nRows} participants in ${latentsPath} lack a modality (blank latents) and are left out`,
+    );
+  }
   return { source, modalityOf, modalityNames: names, notes };
+}
+
+/** The rows without a blank (NaN) cell. */
+function completeParticipants(src: JoinSource): JoinSource {
+  const p = src.table.columns.length;
+  const keep = new Uint8Array(src.table.nRows);
+  for (let r = 0; r < src.table.nRows; r++) {
+    keep[r] = src.table.data.subarray(r * p, r * p + p).every((v) => !Number.isNaN(v)) ? 1 : 0;
+  }
+  if (keep.every((k) => k === 1)) return src;
+  return {
+    ...src,
+    table: selectRows(src.table, keep),
+    ...(src.ids === undefined ? {} : { ids: src.ids.filter((_, r) => keep[r] === 1) }),
+  };
 }
 
 /**

@@ -3,12 +3,13 @@
  * every participant in the participants file's order, leaves blank exactly the latents of the
  * modalities a participant lacks, scores on the complete participants, and stores the scaling.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTraining } from '../../cli/commands/train.js';
 import { parseIdLines } from '../../trainer/data/cohort/join.js';
 import { writePhenotypeCohort } from '../../trainer/data/phenotype/write.js';
+import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('training on the phenotype cohort', () => {
@@ -77,5 +78,41 @@ describe('training on the phenotype cohort', () => {
       ['sleep', 'channel', 3],
       ['blood_tests', 'column', 10],
     ]);
+  });
+
+  it('feeds crl analyze, which keeps the complete participants and joins the phenotypes by ID', async () => {
+    const out = join(root, 'analysis');
+    const bk = join(root, 'bk.json');
+    writeFileSync(
+      bk,
+      JSON.stringify({
+        forbidden: [
+          ['*', 'age'],
+          ['*', 'sex'],
+        ],
+      }),
+    );
+    const r = await runCli([
+      'analyze',
+      '--run',
+      run,
+      '--tabular',
+      join(data, 'phenotypes.csv'),
+      '--background',
+      bk,
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const analysis = JSON.parse(readFileSync(join(out, 'analysis.json'), 'utf8')) as {
+      notes?: string[];
+      n?: number;
+      participants?: number;
+    };
+    const result = JSON.parse(readFileSync(join(run, 'result.json'), 'utf8')) as {
+      data: { complete_participants: number };
+    };
+    expect(JSON.stringify(analysis.notes)).toMatch(/lack a modality \(blank latents\) and are left out/);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain(`${result.data.complete_participants}`);
   });
 });
