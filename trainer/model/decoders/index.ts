@@ -4,35 +4,15 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ModalitySpec, ModelConfig } from '../config.js';
-import { Mlp } from '../mlp.js';
 import type { ParamStore } from '../params.js';
+import { ImageDecoder } from './image.js';
+import { TabularDecoder } from './tabular.js';
+import { TimeSeriesDecoder } from './timeseries.js';
 
 export interface Decoder {
   readonly modality: ModalitySpec;
   /** `code` is (B, k_m + e_m), z(m) first; returns (B, d_m). */
   apply(code: tf.Tensor2D): tf.Tensor2D;
-}
-
-class TabularDecoder implements Decoder {
-  private readonly mlp: Mlp;
-
-  constructor(
-    readonly modality: ModalitySpec,
-    cfg: ModelConfig,
-    params: ParamStore,
-    prefix: string,
-  ) {
-    const sizes = [
-      modality.latents + modality.exogenous,
-      ...Array.from({ length: cfg.layers }, () => cfg.hidden),
-      modality.dims,
-    ];
-    this.mlp = new Mlp(params, prefix, sizes, cfg.negativeSlope);
-  }
-
-  apply(code: tf.Tensor2D): tf.Tensor2D {
-    return this.mlp.apply(code);
-  }
 }
 
 export function createDecoder(
@@ -44,7 +24,16 @@ export function createDecoder(
   switch (spec.kind) {
     case 'tabular':
       return new TabularDecoder(spec, cfg, params, prefix);
+    case 'timeseries':
+      return new TimeSeriesDecoder(spec, cfg, params, prefix);
+    case 'image':
+      return new ImageDecoder(spec, cfg, params, prefix);
     default:
-      throw new Error(`no encoder/decoder for modality kind ${spec.kind} yet`);
+      return unknownKind(spec.kind);
   }
+}
+
+/** Compile-time exhaustiveness: a new `ModalityKind` without a case above fails to type-check here. */
+function unknownKind(kind: never): never {
+  throw new Error(`no decoder for modality kind ${String(kind)}`);
 }
