@@ -1,5 +1,6 @@
 /** A dense MLP with LeakyReLU hidden layers, the building block of tabular encoders and decoders. */
 import * as tf from '@tensorflow/tfjs-core';
+import { dense } from './dense.js';
 import type { ParamStore } from './params.js';
 
 export class Mlp {
@@ -24,7 +25,7 @@ export class Mlp {
   apply(x: tf.Tensor2D): tf.Tensor2D {
     let h = x;
     this.layers.forEach((layer, l) => {
-      h = tf.add(tf.matMul(h, layer.kernel), layer.bias) as tf.Tensor2D;
+      h = dense(h, layer.kernel as tf.Tensor2D, layer.bias as tf.Tensor1D);
       if (l + 1 < this.layers.length) h = tf.leakyRelu(h, this.negativeSlope);
     });
     return h;
