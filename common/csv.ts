@@ -38,14 +38,14 @@ export interface KeyedTable {
   table: Table;
 }
 
-export function readKeyedCsv(path: string, idColumn: string): KeyedTable {
+export function readKeyedCsv(path: string, idColumn: string, opts: CsvOptions = {}): KeyedTable {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw invalidArgument(`cannot read CSV: ${(err as Error).message}`, { file: path }, err);
   }
-  return parseKeyedCsv(text, idColumn, path);
+  return parseKeyedCsv(text, idColumn, path, opts);
 }
 
 /**
