@@ -58,6 +58,8 @@ export interface TrainRunOptions {
   gate?: 'concrete' | 'sigmoid';
   intraModal?: boolean;
   hidden?: number;
+  /** Output channels of the stride-2 conv layers of image and time-series encoders. */
+  convChannels?: number[];
   /** A checkpoint directory to continue from (same architecture). */
   resume?: string;
   /** Where progress goes (default stderr). */
@@ -102,6 +104,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
     stochastic: (o.encoder ?? 'stochastic') === 'stochastic',
     ...(o.kl === undefined ? {} : { indEstimator: o.kl }),
     ...(o.hidden === undefined ? {} : { hidden: o.hidden }),
+    ...(o.convChannels === undefined ? {} : { convChannels: o.convChannels }),
     gate: {
       ...(o.gate === undefined ? {} : { kind: o.gate }),
       ...(o.intraModal === undefined ? {} : { intraModal: o.intraModal }),
@@ -254,6 +257,7 @@ interface TrainFlags {
   gate: 'concrete' | 'sigmoid';
   intraModal?: boolean;
   hidden?: number;
+  convChannels?: number[];
   resume?: string;
   force?: boolean;
 }
@@ -343,6 +347,11 @@ export function registerTrainCommand(program: Command): void {
     )
     .option('--intra-modal', 'allow edges inside a modality')
     .option('--hidden <h>', 'encoder/decoder width (default 64)', integerFlag('--hidden', { min: 1 }))
+    .option(
+      '--conv-channels <c>',
+      'channels of the stride-2 conv layers of image and time-series encoders, e.g. 16,32 (the default)',
+      (v: string) => v.split(',').map(integerFlag('--conv-channels', { min: 1 })),
+    )
     .option('--resume <dir>', 'continue from a checkpoint directory (same architecture)')
     .option('--force', 'replace an existing run directory')
     .action(async (flags: TrainFlags) => {

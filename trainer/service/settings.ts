@@ -22,6 +22,8 @@ const Overrides = z
         stochastic: z.boolean(),
         indEstimator: z.enum(['sample', 'aggregate']),
         negativeSlope: nonNegative,
+        convChannels: z.array(positiveInt).min(1),
+        convKernel: positiveInt,
         gate: z
           .object({
             kind: z.enum(['concrete', 'sigmoid']),
