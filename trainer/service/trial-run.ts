@@ -25,12 +25,7 @@ import {
   type GroupMemberHandle,
   type SyncObserver,
 } from '../distributed/index.js';
-import {
-  prepareTrainingData,
-  readCheckpoint,
-  restoreCheckpoint,
-  serializeCheckpoint,
-} from '../training/index.js';
+import { readCheckpoint, restoreCheckpoint, serializeCheckpoint } from '../training/index.js';
 import { latestCompleteStep, partName, writePart } from './part-checkpoints.js';
 import { trialSettings } from './settings.js';
 
@@ -131,7 +126,8 @@ export class TrialRun {
     // every trained modality (the losses weigh rows by all of them).
     const blocks = me.modalities.map((k) => {
       const b = input.blocks.find((x) => x.name === trained[k]);
-      if (b === undefined) throw invalidArgument(`modality ${trained[k]} is not assigned here`, { field: 'assignment' });
+      if (b === undefined)
+        throw invalidArgument(`modality ${trained[k]} is not assigned here`, { field: 'assignment' });
       return b;
     });
     const presence = trained.map((name) => input.presence[input.specs.findIndex((x) => x.name === name)]);

@@ -38,7 +38,9 @@ describe('dataset directory', () => {
       'truth/noise.csv',
     ]);
     const m = readManifest(dir);
-    expect(m.modalities.map((x) => [x.name, x.kind === 'tabular' && x.dims, x.latents, x.truth?.latents])).toEqual([
+    expect(
+      m.modalities.map((x) => [x.name, x.kind === 'tabular' && x.dims, x.latents, x.truth?.latents]),
+    ).toEqual([
       ['m1', 15, 2, ['z1_1', 'z1_2']],
       ['m2', 15, 2, ['z2_1', 'z2_2']],
       ['m3', 15, 2, ['z3_1', 'z3_2']],
