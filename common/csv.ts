@@ -10,13 +10,16 @@ import { makeTable, type Table } from './matrix.js';
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 export function readNumericCsv(path: string): Table {
-  let text: string;
+  return parseNumericCsv(readCsvText(path), path);
+}
+
+/** A CSV file's text; an unreadable file is an error naming it. */
+export function readCsvText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw invalidArgument(`cannot read CSV: ${(err as Error).message}`, { file: path }, err);
   }
-  return parseNumericCsv(text, path);
 }
 
 /** Parses CSV text; `file` only labels errors. */
@@ -39,13 +42,7 @@ export interface KeyedTable {
 }
 
 export function readKeyedCsv(path: string, idColumn: string, opts: CsvOptions = {}): KeyedTable {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw invalidArgument(`cannot read CSV: ${(err as Error).message}`, { file: path }, err);
-  }
-  return parseKeyedCsv(text, idColumn, path, opts);
+  return parseKeyedCsv(readCsvText(path), idColumn, path, opts);
 }
 
 /**

@@ -19,19 +19,18 @@ import {
   readRunLatents,
   type AnalysisContext,
 } from '../../evaluator/analysis/index.js';
-import { CI_TEST_KINDS, createCiTest, type CiTestKind } from '../../evaluator/ci/index.js';
+import { createCiTest, type CiTestKind } from '../../evaluator/ci/index.js';
 import { renderSvg, toDot } from '../../evaluator/export/index.js';
 import {
-  COLLIDER_RULES,
   pc,
-  PC_DEFAULTS,
   priorityFromCausalLearn,
   readBackground,
   resolvePcOptions,
   type ColliderRule,
   type PcOptions,
 } from '../../evaluator/pc/index.js';
-import { booleanFlag, choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
+import { pcFlags } from '../pc-flags.js';
+import { integerFlag, printJson } from '../options.js';
 
 interface AnalyzeFlags {
   run: string;
@@ -82,59 +81,35 @@ Example:
 
 /** Adds `crl analyze` to the program. */
 export function registerAnalyzeCommand(program: Command): void {
-  program
-    .command('analyze')
-    .description(
-      "PC over a run's learned latents plus extra tabular variables (phenotype analysis); " +
-        'writes the CPDAG, a drawing coloured by modality and a per-latent edge report',
-    )
-    .requiredOption('--run <dir>', 'training run directory (latents.csv, optional result.json)')
-    .requiredOption('--tabular <csv>', 'extra numeric variables, one row per participant')
-    .option(
-      '--id-column <name>',
-      'participant ID column of --tabular, joined with the same column (or participant_id) of latents.csv',
-      DEFAULT_ID_COLUMN,
-    )
-    .option('--background <json>', 'background knowledge: forbidden / required edges, tiers (see below)')
-    .option(
-      '--alpha <a>',
-      'significance level; independent when p > alpha',
-      numberFlag('--alpha', { min: 0, max: 1, exclusiveMin: true }),
-      PC_DEFAULTS.alpha,
-    )
-    .option('--test <t>', CI_TEST_KINDS.join(' or '), choiceFlag('--test', CI_TEST_KINDS), PC_DEFAULTS.test)
-    .option(
-      '--max-cond <n>',
-      'largest conditioning set (default: no limit)',
-      integerFlag('--max-cond', { min: 0 }),
-    )
-    .option(
-      '--stable <bool>',
-      'order-independent skeleton search',
-      booleanFlag('--stable'),
-      PC_DEFAULTS.stable,
-    )
-    .option(
-      '--uc-rule <r>',
-      COLLIDER_RULES.join(', '),
-      choiceFlag('--uc-rule', COLLIDER_RULES),
-      PC_DEFAULTS.ucRule,
-    )
-    .option(
-      '--uc-priority <n>',
-      "collider conflicts, causal-learn's codes: 0 overwrite, 1 bidirected, 2 existing (default), " +
-        "3 stronger, 4 stronger*, -1 the rule's own default",
-      integerFlag('--uc-priority', { min: -1, max: 4 }),
-    )
-    .requiredOption(
-      '--out <dir>',
-      'output directory (graph.json, graph.dot, graph.svg, report.md, analysis.json)',
-    )
-    .option('--force', 'replace an existing non-empty --out directory')
-    .addHelpText('after', HELP)
-    .action(async (flags: AnalyzeFlags, command: Command) => {
-      await runAnalyze(flags, command.getOptionValueSource('idColumn') === 'cli');
-    });
+  pcFlags(
+    program
+      .command('analyze')
+      .description(
+        "PC over a run's learned latents plus extra tabular variables (phenotype analysis); " +
+          'writes the CPDAG, a drawing coloured by modality and a per-latent edge report',
+      )
+      .requiredOption('--run <dir>', 'training run directory (latents.csv, optional result.json)')
+      .requiredOption('--tabular <csv>', 'extra numeric variables, one row per participant')
+      .option(
+        '--id-column <name>',
+        'participant ID column of --tabular, joined with the same column (or participant_id) of latents.csv',
+        DEFAULT_ID_COLUMN,
+      )
+      .option('--background <json>', 'background knowledge: forbidden / required edges, tiers (see below)')
+      .option(
+        '--max-cond <n>',
+        'largest conditioning set (default: no limit)',
+        integerFlag('--max-cond', { min: 0 }),
+      )
+      .requiredOption(
+        '--out <dir>',
+        'output directory (graph.json, graph.dot, graph.svg, report.md, analysis.json)',
+      )
+      .option('--force', 'replace an existing non-empty --out directory')
+      .addHelpText('after', HELP),
+  ).action(async (flags: AnalyzeFlags, command: Command) => {
+    await runAnalyze(flags, command.getOptionValueSource('idColumn') === 'cli');
+  });
 }
 
 async function runAnalyze(flags: AnalyzeFlags, idColumnGiven: boolean): Promise<void> {

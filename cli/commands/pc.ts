@@ -4,15 +4,13 @@ import { basename } from 'node:path';
 import { readNumericCsv } from '../../common/csv.js';
 import { formatGraph, isDag, readGraph, type Graph } from '../../common/graph.js';
 import { writeFileAtomically } from '../../common/output-dir.js';
-import { CI_TEST_KINDS, createCiTest, type CiTestKind } from '../../evaluator/ci/index.js';
+import { createCiTest, type CiTestKind } from '../../evaluator/ci/index.js';
 import { renderSvg, toDot } from '../../evaluator/export/index.js';
 import { shd } from '../../evaluator/metrics/index.js';
 import {
   bootstrapPc,
-  COLLIDER_RULES,
   cpdagOfDag,
   pc,
-  PC_DEFAULTS,
   priorityFromCausalLearn,
   readBackground,
   resolvePcOptions,
@@ -20,7 +18,8 @@ import {
   type ColliderRule,
   type PcOptions,
 } from '../../evaluator/pc/index.js';
-import { booleanFlag, choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
+import { pcFlags } from '../pc-flags.js';
+import { integerFlag, printJson } from '../options.js';
 
 interface PcFlags {
   data: string;
@@ -41,50 +40,30 @@ interface PcFlags {
 
 /** Adds `crl pc` to the program. */
 export function registerPcCommands(program: Command): void {
-  program
-    .command('pc')
-    .description("PC causal discovery on a CSV's columns; writes the CPDAG (node names = CSV header)")
-    .requiredOption('--data <csv>', 'numeric CSV with a header row; one variable per column')
-    .requiredOption('--out <json>', 'output graph JSON ("---" = undirected CPDAG edge)')
-    .option(
-      '--alpha <a>',
-      'significance level; independent when p > alpha',
-      numberFlag('--alpha', { min: 0, max: 1, exclusiveMin: true }),
-      PC_DEFAULTS.alpha,
-    )
-    .option('--test <t>', CI_TEST_KINDS.join(' or '), choiceFlag('--test', CI_TEST_KINDS), PC_DEFAULTS.test)
-    .option(
-      '--stable <bool>',
-      'order-independent skeleton search',
-      booleanFlag('--stable'),
-      PC_DEFAULTS.stable,
-    )
-    .option(
-      '--uc-rule <r>',
-      COLLIDER_RULES.join(', '),
-      choiceFlag('--uc-rule', COLLIDER_RULES),
-      PC_DEFAULTS.ucRule,
-    )
-    .option(
-      '--uc-priority <n>',
-      "collider conflicts, causal-learn's codes: 0 overwrite, 1 bidirected, 2 existing (default), " +
-        "3 stronger, 4 stronger*, -1 the rule's own default",
-      integerFlag('--uc-priority', { min: -1, max: 4 }),
-    )
-    .option('--max-k <k>', 'largest conditioning set (default: no limit)', integerFlag('--max-k', { min: 0 }))
-    .option('--background <json>', 'background knowledge: forbidden / required edges, tiers')
-    .option(
-      '--bootstrap <B>',
-      'also run PC on B row resamples; edge frequencies go to the output',
-      integerFlag('--bootstrap', { min: 1 }),
-    )
-    .option('--seed <s>', 'seed of the bootstrap resampling', integerFlag('--seed', { min: 0 }), 0)
-    .option('--truth <json>', 'true graph (node names as the CSV header): prints the SHD')
-    .option('--dot <file>', 'also write Graphviz DOT')
-    .option('--svg <file>', 'also write an SVG drawing (nodes coloured by modality)')
-    .action(async (flags: PcFlags) => {
-      await runPc(flags);
-    });
+  pcFlags(
+    program
+      .command('pc')
+      .description("PC causal discovery on a CSV's columns; writes the CPDAG (node names = CSV header)")
+      .requiredOption('--data <csv>', 'numeric CSV with a header row; one variable per column')
+      .requiredOption('--out <json>', 'output graph JSON ("---" = undirected CPDAG edge)')
+      .option(
+        '--max-k <k>',
+        'largest conditioning set (default: no limit)',
+        integerFlag('--max-k', { min: 0 }),
+      )
+      .option('--background <json>', 'background knowledge: forbidden / required edges, tiers')
+      .option(
+        '--bootstrap <B>',
+        'also run PC on B row resamples; edge frequencies go to the output',
+        integerFlag('--bootstrap', { min: 1 }),
+      )
+      .option('--seed <s>', 'seed of the bootstrap resampling', integerFlag('--seed', { min: 0 }), 0)
+      .option('--truth <json>', 'true graph (node names as the CSV header): prints the SHD')
+      .option('--dot <file>', 'also write Graphviz DOT')
+      .option('--svg <file>', 'also write an SVG drawing (nodes coloured by modality)'),
+  ).action(async (flags: PcFlags) => {
+    await runPc(flags);
+  });
 }
 
 async function runPc(flags: PcFlags): Promise<void> {

@@ -4,8 +4,7 @@
  * latents' order); when neither does, by row position (the counts must agree). One file with IDs
  * and one without is refused: matching by position then would silently pair the wrong people.
  */
-import { readFileSync } from 'node:fs';
-import { parseKeyedCsv, parseNumericCsv, type CsvOptions } from '../../common/csv.js';
+import { parseKeyedCsv, parseNumericCsv, readCsvText, type CsvOptions } from '../../common/csv.js';
 import { invalidArgument } from '../../common/errors.js';
 import { makeTable, type Table } from '../../common/matrix.js';
 
@@ -34,13 +33,7 @@ export function readJoinSource(
   idColumns: readonly string[],
   opts: CsvOptions = {},
 ): JoinSource {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw invalidArgument(`cannot read CSV: ${(err as Error).message}`, { file: path }, err);
-  }
-  return parseJoinSource(text, idColumns, path, opts);
+  return parseJoinSource(readCsvText(path), idColumns, path, opts);
 }
 
 /** `readJoinSource` on CSV text; `file` labels errors. */

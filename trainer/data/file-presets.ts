@@ -25,35 +25,26 @@ export interface FilePreset {
   write(out: string, o: FilePresetOptions): Promise<DatasetManifest>;
 }
 
+function mnistPreset(version: 'v1' | 'v2', description: string): FilePreset {
+  return {
+    description,
+    defaultN: 10_000,
+    write: (out, o) =>
+      Promise.resolve(
+        writeMnistDataset(out, { version, n: o.n ?? 10_000, seed: o.seed, overwrite: o.overwrite ?? false }),
+      ),
+  };
+}
+
 export const FILE_PRESETS: Readonly<Record<string, FilePreset>> = {
-  'mnist-v2': {
-    description:
-      'coloured MNIST digit (horizontal position -> transparency) and Fashion-MNIST item (vertical position -> grayscale); digit position -> item position (paper §6.2, camera-ready)',
-    defaultN: 10_000,
-    write: (out, o) =>
-      Promise.resolve(
-        writeMnistDataset(out, {
-          version: 'v2',
-          n: o.n ?? 10_000,
-          seed: o.seed,
-          overwrite: o.overwrite ?? false,
-        }),
-      ),
-  },
-  'mnist-v1': {
-    description:
-      'coloured MNIST digit (class -> colour) and Fashion-MNIST item (class -> rotation); digit class -> item class (paper §6.2, v1)',
-    defaultN: 10_000,
-    write: (out, o) =>
-      Promise.resolve(
-        writeMnistDataset(out, {
-          version: 'v1',
-          n: o.n ?? 10_000,
-          seed: o.seed,
-          overwrite: o.overwrite ?? false,
-        }),
-      ),
-  },
+  'mnist-v2': mnistPreset(
+    'v2',
+    'coloured MNIST digit (horizontal position -> transparency) and Fashion-MNIST item (vertical position -> grayscale); digit position -> item position (paper §6.2, camera-ready)',
+  ),
+  'mnist-v1': mnistPreset(
+    'v1',
+    'coloured MNIST digit (class -> colour) and Fashion-MNIST item (class -> rotation); digit class -> item class (paper §6.2, v1)',
+  ),
   phenotype: {
     description:
       'synthetic phenotype cohort: fundus images of both eyes, multi-night sleep series, blood tests, keyed by participant ID with missing modalities, and phenotypes.csv for crl analyze (paper §6.3)',

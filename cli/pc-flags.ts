@@ -1,0 +1,37 @@
+/**
+ * The PC options `crl pc` and `crl analyze` share (significance level, CI test, stable skeleton,
+ * collider rule and priority), with one set of defaults.
+ */
+import type { Command } from 'commander';
+import { CI_TEST_KINDS } from '../evaluator/ci/index.js';
+import { COLLIDER_RULES, PC_DEFAULTS } from '../evaluator/pc/index.js';
+import { booleanFlag, choiceFlag, integerFlag, numberFlag } from './options.js';
+
+export function pcFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '--alpha <a>',
+      'significance level; independent when p > alpha',
+      numberFlag('--alpha', { min: 0, max: 1, exclusiveMin: true }),
+      PC_DEFAULTS.alpha,
+    )
+    .option('--test <t>', CI_TEST_KINDS.join(' or '), choiceFlag('--test', CI_TEST_KINDS), PC_DEFAULTS.test)
+    .option(
+      '--stable <bool>',
+      'order-independent skeleton search',
+      booleanFlag('--stable'),
+      PC_DEFAULTS.stable,
+    )
+    .option(
+      '--uc-rule <r>',
+      COLLIDER_RULES.join(', '),
+      choiceFlag('--uc-rule', COLLIDER_RULES),
+      PC_DEFAULTS.ucRule,
+    )
+    .option(
+      '--uc-priority <n>',
+      "collider conflicts, causal-learn's codes: 0 overwrite, 1 bidirected, 2 existing (default), " +
+        "3 stronger, 4 stronger*, -1 the rule's own default",
+      integerFlag('--uc-priority', { min: -1, max: 4 }),
+    );
+}
