@@ -10,6 +10,7 @@ import { CrlError, invalidArgument } from '../common/errors.js';
 import { latentName } from '../common/graph.js';
 import { StagedDirectory } from '../common/output-dir.js';
 import { parseIdLines } from '../trainer/data/cohort/join.js';
+import { filePresetHint } from '../trainer/data/file-presets.js';
 import { MANIFEST_FILE, readManifest, type DatasetManifest } from '../trainer/data/manifest.js';
 import { modalitySpecsOf } from '../trainer/data/modality-specs.js';
 import { PRESETS, resolveSpec, type SyntheticSpec } from '../trainer/data/synthetic/spec.js';
@@ -65,6 +66,8 @@ function presetModalities(spec: TrialSpec): {
   source: ResolvedTrialSpec['source'];
 } {
   if (PRESETS[spec.preset] === undefined) {
+    const hint = filePresetHint(spec.preset, 'spec.preset');
+    if (hint !== undefined) throw hint;
     throw invalidArgument(
       `unknown preset "${spec.preset}"; known presets: ${Object.keys(PRESETS).join(', ')}`,
       { field: 'spec.preset' },

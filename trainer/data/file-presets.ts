@@ -4,6 +4,7 @@
  * the synthetic phenotype cohort. `crl data generate --preset NAME` writes them; training reads
  * the directory with `--data`.
  */
+import { invalidArgument, type CrlError } from '../../common/errors.js';
 import type { DatasetManifest } from './manifest.js';
 import { writeMnistDataset } from './mnist/write.js';
 import { writePhenotypeCohort } from './phenotype/write.js';
@@ -61,3 +62,12 @@ export const FILE_PRESETS: Readonly<Record<string, FilePreset>> = {
       }),
   },
 };
+
+/** The error for a file preset given where a generated one is expected (`--preset`). */
+export function filePresetHint(name: string, field: string): CrlError | undefined {
+  if (FILE_PRESETS[name] === undefined) return undefined;
+  return invalidArgument(
+    `preset "${name}" is written as files: run "crl data generate --preset ${name} --out DIR", then train with the dataset directory DIR`,
+    { field },
+  );
+}

@@ -8,6 +8,7 @@ import { latentLayoutOf } from '../../common/graph.js';
 import type { ModalitySpec } from '../model/config.js';
 import { prepareTrainingData, type ModalityTable } from '../training/data.js';
 import { loadCohort } from './cohort/load.js';
+import { filePresetHint } from './file-presets.js';
 import { loadTruth, type LoadedTruth } from './dataset.js';
 import type { RowBlock } from './rows/block.js';
 import type { Scaling } from './rows/standardize.js';
@@ -52,6 +53,8 @@ export async function loadTrainingInput(o: InputSource, opts: InputOptions = {})
     throw invalidArgument('give exactly one of --data DIR and --preset NAME', { field: '--data' });
   }
   if (o.preset !== undefined) {
+    const hint = filePresetHint(o.preset, '--preset');
+    if (hint !== undefined) throw hint;
     const spec = resolveSpec(o.preset, { seed: o.seed, ...(o.n === undefined ? {} : { n: o.n }) });
     // Generated whole: the synthetic mixing couples nothing across modalities, but drawing it is
     // cheap and keeps one code path; only the asked-for modalities become blocks.
