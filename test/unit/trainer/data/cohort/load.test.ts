@@ -217,4 +217,46 @@ describe('cohort loading', () => {
     const e = await failure(loadCohort(dir));
     expect(e.message).toMatch(/modalities\[1\].*matched by position but others by participant ID/);
   });
+
+  it('reads one series file per participant, and names a participant whose file has the wrong shape', async () => {
+    const dir = join(root, 'per-participant');
+    const m = manifest({}, [
+      { name: 'labs', kind: 'tabular', path: 'labs.csv', dims: 2, id_column: 'participant_id', latents: 1 },
+      {
+        name: 'sleep',
+        kind: 'timeseries',
+        format: 'npy',
+        layout: 'per-participant',
+        path: 'series',
+        length: T,
+        channels: 2,
+        latents: 1,
+      },
+    ]);
+    writeCohort(dir, m);
+    mkdirSync(join(dir, 'series'));
+    for (const id of ['p01', 'p03', 'p05']) {
+      writeNpy(
+        join(dir, 'series', `${id}.npy`),
+        new Float32Array(T * 2).fill(participant(id)),
+        [T, 2],
+        '<f4',
+      );
+    }
+    const c = await loadCohort(dir);
+    try {
+      expect([...(c.presence[1] as Uint8Array)]).toEqual([1, 0, 1, 0, 1, 0]);
+      const x = c.blocks[1]!.read(Int32Array.from([0, 1, 2, 4]));
+      const ss = c.scaling[1]!;
+      const z = (v: number) => (v - ss.mean[0]!) / ss.std[0]!;
+      expect([x[0], x[T * 2], x[2 * T * 2], x[3 * T * 2]].map((v) => Number(v!.toFixed(5)))).toEqual(
+        [z(1), 0, z(3), z(5)].map((v) => Number(v.toFixed(5))),
+      );
+    } finally {
+      c.blocks.forEach((b) => b.close());
+    }
+    writeNpy(join(dir, 'series', 'p03.npy'), new Float32Array(T * 3), [T, 3], '<f4');
+    const e = await failure(loadCohort(dir));
+    expect(e.message).toMatch(/p03\.npy: participant p03: series of shape \[5, 3\]/);
+  });
 });
