@@ -318,17 +318,22 @@ describe(`mnist-v2: position and transparency / grayscale${NEEDS_FASHION}`, () =
     }
   });
 
-  it.skipIf(!HAVE_FASHION)('has the designed graph, and each effect depends strongly on its cause', () => {
-    expect(designedEdges(dir)).toEqual(['z1_1->z1_2', 'z1_1->z2_1', 'z2_1->z2_2']);
-    const z = readNumericCsv(join(dir, 'truth/latents.csv'));
-    const [x, transparency, y, gray] = [0, 1, 2, 3].map((j) => column(z, j));
-    expect(naivePearson(x!, transparency!)).toBeGreaterThan(0.7);
-    expect(naivePearson(x!, y!)).toBeGreaterThan(0.7);
-    expect(naivePearson(y!, gray!)).toBeLessThan(-0.7);
-    // Not functions of their causes: the noise leaves visible spread.
-    const resid = transparency!.map((t, i) => t - (0.1 + 0.7 / (1 + Math.exp(-5 * (x![i]! - 0.5)))));
-    expect(Math.sqrt(resid.reduce((a, v) => a + v * v, 0) / N)).toBeGreaterThan(0.03);
-  });
+  it.skipIf(!HAVE_FASHION)(
+    'has the designed graph, and each effect depends on its cause yet varies on its own',
+    () => {
+      expect(designedEdges(dir)).toEqual(['z1_1->z1_2', 'z1_1->z2_1', 'z2_1->z2_2']);
+      const z = readNumericCsv(join(dir, 'truth/latents.csv'));
+      const [x, transparency, y, gray] = [0, 1, 2, 3].map((j) => column(z, j));
+      // Clearly dependent, but far from collinear: each effect keeps about half its variance.
+      for (const r of [naivePearson(x!, transparency!), naivePearson(x!, y!), -naivePearson(y!, gray!)]) {
+        expect(r).toBeGreaterThan(0.45);
+        expect(r).toBeLessThan(0.85);
+      }
+      // Not functions of their causes: the noise leaves visible spread.
+      const resid = transparency!.map((t, i) => t - (0.1 + 0.7 / (1 + Math.exp(-5 * (x![i]! - 0.5)))));
+      expect(Math.sqrt(resid.reduce((a, v) => a + v * v, 0) / N)).toBeGreaterThan(0.03);
+    },
+  );
 
   it.skipIf(!HAVE_FASHION)(
     'is deterministic: same seed same bytes, prefix-stable in n; another seed differs',
