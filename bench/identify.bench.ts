@@ -97,6 +97,7 @@ for (const preset of presets) {
       ...(numberOf('--alpha-sp') === undefined ? {} : { alphaSp: numberOf('--alpha-sp') }),
       ...(numberOf('--alpha-recon') === undefined ? {} : { alphaRecon: numberOf('--alpha-recon') }),
       ...(numberOf('--sp-warmup') === undefined ? {} : { spWarmup: numberOf('--sp-warmup') }),
+      ...(numberOf('--init-logit') === undefined ? {} : { initLogit: numberOf('--init-logit') }),
       ...(numberOf('--adjacency-lr-scale') === undefined
         ? {}
         : { adjacencyLrScale: numberOf('--adjacency-lr-scale') }),

@@ -60,6 +60,8 @@ export interface TrainRunOptions {
   hidden?: number;
   /** Output channels of the stride-2 conv layers of image and time-series encoders. */
   convChannels?: number[];
+  /** Initial logit of every allowed edge of the adjacency gate. */
+  initLogit?: number;
   /** A checkpoint directory to continue from (same architecture). */
   resume?: string;
   /** Where progress goes (default stderr). */
@@ -108,6 +110,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
     gate: {
       ...(o.gate === undefined ? {} : { kind: o.gate }),
       ...(o.intraModal === undefined ? {} : { intraModal: o.intraModal }),
+      ...(o.initLogit === undefined ? {} : { initLogit: o.initLogit }),
     },
     alpha: {
       ...(o.alphaInd === undefined ? {} : { ind: o.alphaInd }),
@@ -258,6 +261,7 @@ interface TrainFlags {
   intraModal?: boolean;
   hidden?: number;
   convChannels?: number[];
+  initLogit?: number;
   resume?: string;
   force?: boolean;
 }
@@ -346,6 +350,11 @@ export function registerTrainCommand(program: Command): void {
       'concrete',
     )
     .option('--intra-modal', 'allow edges inside a modality')
+    .option(
+      '--init-logit <l>',
+      'initial logit of every allowed edge (default 2: start dense, let sparsity prune)',
+      numberFlag('--init-logit'),
+    )
     .option('--hidden <h>', 'encoder/decoder width (default 64)', integerFlag('--hidden', { min: 1 }))
     .option(
       '--conv-channels <c>',
