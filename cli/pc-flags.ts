@@ -3,8 +3,15 @@
  * collider rule and priority), with one set of defaults.
  */
 import type { Command } from 'commander';
-import { CI_TEST_KINDS } from '../evaluator/ci/index.js';
-import { COLLIDER_RULES, PC_DEFAULTS } from '../evaluator/pc/index.js';
+import { CI_TEST_KINDS, type CiTestKind } from '../evaluator/ci/index.js';
+import {
+  COLLIDER_RULES,
+  PC_DEFAULTS,
+  priorityFromCausalLearn,
+  readBackground,
+  type ColliderRule,
+  type PcOptions,
+} from '../evaluator/pc/index.js';
 import { booleanFlag, choiceFlag, integerFlag, numberFlag } from './options.js';
 
 export function pcFlags(cmd: Command): Command {
@@ -34,4 +41,32 @@ export function pcFlags(cmd: Command): Command {
         "3 stronger, 4 stronger*, -1 the rule's own default",
       integerFlag('--uc-priority', { min: -1, max: 4 }),
     );
+}
+
+/** What `pcFlags` parses. */
+export interface PcFlagValues {
+  alpha: number;
+  test: CiTestKind;
+  stable: boolean;
+  ucRule: ColliderRule;
+  ucPriority?: number;
+  background?: string;
+}
+
+/** PC options from the shared flags; `names` are the variables the background file may name. */
+export function pcOptionsOf(
+  flags: PcFlagValues,
+  names: readonly string[],
+  maxK: number | undefined,
+): PcOptions {
+  return {
+    alpha: flags.alpha,
+    stable: flags.stable,
+    ucRule: flags.ucRule,
+    ...(flags.ucPriority !== undefined
+      ? { ucPriority: priorityFromCausalLearn(flags.ucPriority) ?? 'rule-default' }
+      : {}),
+    ...(maxK !== undefined ? { maxK } : {}),
+    ...(flags.background !== undefined ? { background: readBackground(flags.background, names) } : {}),
+  };
 }

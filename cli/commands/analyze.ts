@@ -21,15 +21,8 @@ import {
 } from '../../evaluator/analysis/index.js';
 import { createCiTest, type CiTestKind } from '../../evaluator/ci/index.js';
 import { renderSvg, toDot } from '../../evaluator/export/index.js';
-import {
-  pc,
-  priorityFromCausalLearn,
-  readBackground,
-  resolvePcOptions,
-  type ColliderRule,
-  type PcOptions,
-} from '../../evaluator/pc/index.js';
-import { pcFlags } from '../pc-flags.js';
+import { pc, resolvePcOptions, type ColliderRule } from '../../evaluator/pc/index.js';
+import { pcFlags, pcOptionsOf } from '../pc-flags.js';
 import { integerFlag, printJson } from '../options.js';
 
 interface AnalyzeFlags {
@@ -131,16 +124,7 @@ async function runAnalyze(flags: AnalyzeFlags, idColumnGiven: boolean): Promise<
     run.modalityNames,
   );
 
-  const options: PcOptions = {
-    alpha: flags.alpha,
-    stable: flags.stable,
-    ucRule: flags.ucRule,
-    ...(flags.ucPriority !== undefined
-      ? { ucPriority: priorityFromCausalLearn(flags.ucPriority) ?? 'rule-default' }
-      : {}),
-    ...(flags.maxCond !== undefined ? { maxK: flags.maxCond } : {}),
-    ...(flags.background !== undefined ? { background: readBackground(flags.background, names) } : {}),
-  };
+  const options = pcOptionsOf(flags, names, flags.maxCond);
   const resolved = resolvePcOptions(options);
   const started = performance.now();
   const result = pc(createCiTest(flags.test, joined.table), options);

@@ -11,14 +11,11 @@ import {
   bootstrapPc,
   cpdagOfDag,
   pc,
-  priorityFromCausalLearn,
-  readBackground,
   resolvePcOptions,
   type BootstrapResult,
   type ColliderRule,
-  type PcOptions,
 } from '../../evaluator/pc/index.js';
-import { pcFlags } from '../pc-flags.js';
+import { pcFlags, pcOptionsOf } from '../pc-flags.js';
 import { integerFlag, printJson } from '../options.js';
 
 interface PcFlags {
@@ -69,16 +66,7 @@ export function registerPcCommands(program: Command): void {
 async function runPc(flags: PcFlags): Promise<void> {
   const table = readNumericCsv(flags.data);
   const names = table.columns;
-  const options: PcOptions = {
-    alpha: flags.alpha,
-    stable: flags.stable,
-    ucRule: flags.ucRule,
-    ...(flags.ucPriority !== undefined
-      ? { ucPriority: priorityFromCausalLearn(flags.ucPriority) ?? 'rule-default' }
-      : {}),
-    ...(flags.maxK !== undefined ? { maxK: flags.maxK } : {}),
-    ...(flags.background !== undefined ? { background: readBackground(flags.background, names) } : {}),
-  };
+  const options = pcOptionsOf(flags, names, flags.maxK);
   const resolved = resolvePcOptions(options);
   const truth = flags.truth !== undefined ? readGraph(flags.truth) : undefined;
 
