@@ -16,8 +16,8 @@ import type {
   JoinTrialRequest,
   TrainingSummary,
 } from '../../proto/gen/crl/v1/trainer.js';
-import type { Progress } from '../../proto/gen/crl/v1/trial.js';
-import { loadTrainingInput } from '../data/input.js';
+import type { Progress, TrialSpec } from '../../proto/gen/crl/v1/trial.js';
+import { loadTrainingInput, type TrainingInput } from '../data/input.js';
 import {
   createGroupMember,
   groupTopology,
@@ -90,6 +90,22 @@ export class TrialRun {
       ...(spec.rows > 0 ? { n: spec.rows } : {}),
     };
     const input = await loadTrainingInput(source, { read: assignment.modalities, truth: false });
+    try {
+      return await TrialRun.start(req, deps, input);
+    } catch (err) {
+      // The engine closes the blocks once it exists; before that, a refused request must not
+      // leave the modality's files open.
+      input.blocks.forEach((b) => b.close());
+      throw err;
+    }
+  }
+
+  private static async start(
+    req: JoinTrialRequest,
+    deps: TrialRunDeps,
+    input: TrainingInput,
+  ): Promise<TrialRun> {
+    const spec = req.spec as TrialSpec;
     const trained = spec.modalities.length > 0 ? spec.modalities : input.specs.map((s) => s.name);
     const specs = trained.map((name, i) => {
       const s = input.specs.find((x) => x.name === name);
