@@ -11,6 +11,7 @@ import {
   readBackground,
   type ColliderRule,
   type PcOptions,
+  type ResolvedPcOptions,
 } from '../evaluator/pc/index.js';
 import { booleanFlag, choiceFlag, integerFlag, numberFlag } from './options.js';
 
@@ -68,5 +69,38 @@ export function pcOptionsOf(
       : {}),
     ...(maxK !== undefined ? { maxK } : {}),
     ...(flags.background !== undefined ? { background: readBackground(flags.background, names) } : {}),
+  };
+}
+
+/** What a written PC graph records about how it was found (both commands write the same keys). */
+export interface PcProvenance {
+  test: CiTestKind;
+  alpha: number;
+  stable: boolean;
+  uc_rule: ColliderRule;
+  uc_priority: ResolvedPcOptions['ucPriority'];
+  max_k: number | null;
+  ci_tests: number;
+  rows: number;
+  data: string;
+}
+
+export function pcProvenance(
+  test: CiTestKind,
+  resolved: ResolvedPcOptions,
+  ciTests: number,
+  rows: number,
+  data: string,
+): PcProvenance {
+  return {
+    test,
+    alpha: resolved.alpha,
+    stable: resolved.stable,
+    uc_rule: resolved.ucRule,
+    uc_priority: resolved.ucPriority,
+    max_k: Number.isFinite(resolved.maxK) ? resolved.maxK : null,
+    ci_tests: ciTests,
+    rows,
+    data,
   };
 }

@@ -22,7 +22,7 @@ import {
 import { createCiTest, type CiTestKind } from '../../evaluator/ci/index.js';
 import { renderSvg, toDot } from '../../evaluator/export/index.js';
 import { pc, resolvePcOptions, type ColliderRule } from '../../evaluator/pc/index.js';
-import { pcFlags, pcOptionsOf } from '../pc-flags.js';
+import { pcFlags, pcOptionsOf, pcProvenance } from '../pc-flags.js';
 import { integerFlag, printJson } from '../options.js';
 
 interface AnalyzeFlags {
@@ -130,17 +130,13 @@ async function runAnalyze(flags: AnalyzeFlags, idColumnGiven: boolean): Promise<
   const result = pc(createCiTest(flags.test, joined.table), options);
   const seconds = (performance.now() - started) / 1000;
 
-  const provenance = {
-    test: flags.test,
-    alpha: resolved.alpha,
-    stable: resolved.stable,
-    uc_rule: resolved.ucRule,
-    uc_priority: resolved.ucPriority,
-    max_k: Number.isFinite(resolved.maxK) ? resolved.maxK : null,
-    ci_tests: result.ciTests,
-    rows: joined.table.nRows,
-    data: `${basename(run.source.file)} + ${basename(flags.tabular)}`,
-  };
+  const provenance = pcProvenance(
+    flags.test,
+    resolved,
+    result.ciTests,
+    joined.table.nRows,
+    `${basename(run.source.file)} + ${basename(flags.tabular)}`,
+  );
   const graph = result.graph.toGraph(names, {
     pc: provenance,
     groups: Object.fromEntries(names.map((v) => [v, grouping.groupOf.get(v)?.name ?? null])),

@@ -15,7 +15,7 @@ import {
   type BootstrapResult,
   type ColliderRule,
 } from '../../evaluator/pc/index.js';
-import { pcFlags, pcOptionsOf } from '../pc-flags.js';
+import { pcFlags, pcOptionsOf, pcProvenance } from '../pc-flags.js';
 import { integerFlag, printJson } from '../options.js';
 
 interface PcFlags {
@@ -86,17 +86,7 @@ async function runPc(flags: PcFlags): Promise<void> {
     boot = { ...r, seconds: (performance.now() - t0) / 1000 };
   }
 
-  const provenance = {
-    test: flags.test,
-    alpha: resolved.alpha,
-    stable: resolved.stable,
-    uc_rule: resolved.ucRule,
-    uc_priority: resolved.ucPriority,
-    max_k: Number.isFinite(resolved.maxK) ? resolved.maxK : null,
-    ci_tests: result.ciTests,
-    rows: table.nRows,
-    data: basename(flags.data),
-  };
+  const provenance = pcProvenance(flags.test, resolved, result.ciTests, table.nRows, basename(flags.data));
   const graph = result.graph.toGraph(names, {
     pc: provenance,
     ...(boot
