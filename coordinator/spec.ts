@@ -4,12 +4,12 @@
  * named. A mistake found here costs the user one RPC; found by a trainer, it costs a failed trial.
  * Errors name the request field (`spec.preset`, `spec.modalities[1]`) or the dataset file.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrlError, invalidArgument } from '../common/errors.js';
 import { latentName } from '../common/graph.js';
 import { StagedDirectory } from '../common/output-dir.js';
-import { parseIdLines } from '../trainer/data/cohort/join.js';
+import { readIdFile } from '../trainer/data/cohort/join.js';
 import { filePresetHint } from '../trainer/data/file-presets.js';
 import { MANIFEST_FILE, readManifest, type DatasetManifest } from '../trainer/data/manifest.js';
 import { modalitySpecsOf } from '../trainer/data/modality-specs.js';
@@ -143,7 +143,7 @@ function keyedRows(dir: string, manifest: DatasetManifest): number {
     );
   }
   const list = join(dir, manifest.participants);
-  return parseIdLines(readFileSync(list, 'utf8'), list).length;
+  return readIdFile(list).length;
 }
 
 function selectModalities(all: TrialModality[], wanted: readonly string[]): TrialModality[] {

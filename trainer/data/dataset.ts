@@ -6,9 +6,8 @@
  */
 import { join } from 'node:path';
 import { CrlError, invalidArgument } from '../../common/errors.js';
-import { readFileSync } from 'node:fs';
 import { readKeyedCsv, readNumericCsv, type KeyedTable } from '../../common/csv.js';
-import { parseIdLines } from './cohort/join.js';
+import { readIdFile } from './cohort/join.js';
 import { readGraph, type Graph } from '../../common/graph.js';
 import { makeTable, type Table } from '../../common/matrix.js';
 import { MANIFEST_FILE, readManifest, type DatasetManifest, type ModalityManifest } from './manifest.js';
@@ -105,7 +104,7 @@ export function loadTruth(dir: string, manifest: DatasetManifest): LoadedTruth |
 /** Rows of a keyed truth table in the order of the manifest's participants file. */
 function inParticipantOrder(keyed: KeyedTable, dir: string, manifest: DatasetManifest, file: string): Table {
   const participantsFile = join(dir, manifest.participants as string);
-  const order = parseIdLines(readFileSync(participantsFile, 'utf8'), participantsFile);
+  const order = readIdFile(participantsFile);
   const rowOf = new Map<string, number>();
   keyed.ids.forEach((id, r) => {
     if (rowOf.has(id)) throw invalidArgument(`participant ${id} appears twice`, { file, line: r + 2 });

@@ -90,11 +90,6 @@ export class LocalEngine implements StepEngine {
     return out;
   }
 
-  /** Presence of each modality (model order); undefined where every participant has it. */
-  get modalityPresence(): readonly (Uint8Array | undefined)[] {
-    return this.presence;
-  }
-
   private batch(rows: Int32Array): tf.Tensor2D[] {
     return this.blocks.map((b) => tf.tensor2d(b.read(rows), [rows.length, b.width]));
   }

@@ -4,6 +4,7 @@
  * participants list does not know, a listed participant with no data at all) is an error naming the
  * file and the participant, because a silent misalignment would corrupt every latent downstream.
  */
+import { readFileSync } from 'node:fs';
 import { invalidArgument } from '../../../common/errors.js';
 
 export interface ModalityKeys {
@@ -79,6 +80,17 @@ export function joinParticipants(
     }
   }
   return { ids, rowOf };
+}
+
+/** A file of participant IDs (see `parseIdLines`); an unreadable file is an error naming it. */
+export function readIdFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw invalidArgument(`cannot read participant IDs: ${(err as Error).message}`, { file }, err);
+  }
+  return parseIdLines(text, file);
 }
 
 /** One ID per line (blank lines at the end ignored; blank lines inside are errors). */

@@ -7,7 +7,6 @@
  * files by batch, so memory does not grow with the cohort. Reading another modality's participant
  * IDs (to know who is present) never reads its data.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrlError, invalidArgument } from '../../../common/errors.js';
 import { readKeyedCsv, readNumericCsv } from '../../../common/csv.js';
@@ -27,7 +26,7 @@ import type { RowBlock } from '../rows/block.js';
 import type { Scaling } from '../rows/standardize.js';
 import { scanScaling, StreamBlock, type RowReader } from '../rows/stream-block.js';
 import { tabularBlock } from '../rows/tabular.js';
-import { joinParticipants, parseIdLines, type ParticipantJoin } from './join.js';
+import { joinParticipants, readIdFile, type ParticipantJoin } from './join.js';
 import {
   imageFilesReader,
   mustExist,
@@ -83,7 +82,8 @@ export async function loadCohort(dir: string, opts: { read?: readonly string[] }
     const keys = await Promise.all(
       manifest.modalities.map(async (mod, i) => {
         if (mod.kind === 'tabular') {
-          const t = await readTabular(dir, mod);
+          // Another trainer's table is read for its IDs only (Parquet reads just that column).
+          const t = await readTabular(dir, mod, !wanted.includes(i));
           if (wanted.includes(i)) tables.set(i, t);
           return { name: mod.name, file: t.file, ids: t.ids as string[] };
         }
@@ -146,14 +146,18 @@ export async function loadCohort(dir: string, opts: { read?: readonly string[] }
   return { dir, manifest, specs, n, participants: join_?.ids, blocks, presence, scaling };
 }
 
-async function readTabular(dir: string, mod: ModalityManifest & { kind: 'tabular' }): Promise<Tabular> {
+async function readTabular(
+  dir: string,
+  mod: ModalityManifest & { kind: 'tabular' },
+  idsOnly = false,
+): Promise<Tabular> {
   const file = join(dir, mod.path);
   mustExist(file, `modality ${mod.name}'s file`);
   if (mod.format === 'parquet') {
-    const { ids, table } = await readParquetTable(
-      file,
-      mod.id_column === undefined ? {} : { idColumn: mod.id_column },
-    );
+    const { ids, table } = await readParquetTable(file, {
+      ...(mod.id_column === undefined ? {} : { idColumn: mod.id_column }),
+      ...(idsOnly ? { columns: [] } : {}),
+    });
     return { ids, table, file, lineOf: (r) => ({ row: r + 1 }) };
   }
   if (mod.id_column !== undefined) {
@@ -180,16 +184,6 @@ function checkTabular(
       file: t.file,
     });
   }
-}
-
-function readIdFile(file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw invalidArgument(`cannot read participant IDs: ${(err as Error).message}`, { file }, err);
-  }
-  return parseIdLines(text, file);
 }
 
 /** Participant IDs of an array-shaped modality, without reading its data. */
