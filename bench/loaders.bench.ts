@@ -19,6 +19,7 @@ import { Rng } from '../common/random.js';
 import { decodeImageInto, encodePng, type ImageShape } from '../trainer/data/formats/image.js';
 import { NpyRows, NpyWriter } from '../trainer/data/formats/npy.js';
 import { readParquetTable, writeParquetTable } from '../trainer/data/formats/parquet.js';
+import { positiveInt } from './args.js';
 import { timedAsync } from './timing.js';
 
 const { values: flags } = parseArgs({
@@ -30,16 +31,10 @@ const { values: flags } = parseArgs({
   },
 });
 
-function positive(name: string, text: string): number {
-  const v = Number(text);
-  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
-  return v;
-}
-
-const ROWS = positive('rows', flags.rows);
-const IMAGES = positive('images', flags.images);
-const NPY_ROWS = positive('npy-rows', flags['npy-rows']);
-const REPEATS = positive('repeats', flags.repeats);
+const ROWS = positiveInt('rows', flags.rows);
+const IMAGES = positiveInt('images', flags.images);
+const NPY_ROWS = positiveInt('npy-rows', flags['npy-rows']);
+const REPEATS = positiveInt('repeats', flags.repeats);
 const COLUMNS = 20;
 const BATCH = 256;
 const IMAGE: ImageShape = { height: 32, width: 32, channels: 3 };

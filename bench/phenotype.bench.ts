@@ -19,6 +19,7 @@ import { selectColumns, selectRows } from '../common/matrix.js';
 import { cpdagOfDag, matchingToRelabel, mcc, shd } from '../evaluator/index.js';
 import { runTraining } from '../cli/commands/train.js';
 import { writePhenotypeCohort } from '../trainer/data/phenotype/write.js';
+import { fraction, nonNegativeInt, positiveInt } from './args.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -30,26 +31,30 @@ const { values: flags } = parseArgs({
     alpha: { type: 'string', default: '0.01' },
   },
 });
-const seed = Number(flags.seed);
+const seed = nonNegativeInt('seed', flags.seed);
+const n = positiveInt('n', flags.n);
+const steps = positiveInt('steps', flags.steps);
+const batch = positiveInt('batch', flags.batch);
+const alpha = fraction('alpha', flags.alpha);
 const out = flags.out;
 const data = join(out, 'cohort');
 const run = join(out, 'run');
 const analysis = join(out, 'analysis');
 const log = (msg: string) => process.stderr.write(`[phenotype] ${msg}\n`);
 
-log(`generating n = ${flags.n}`);
+log(`generating n = ${n}`);
 let t = performance.now();
-await writePhenotypeCohort(data, { n: Number(flags.n), seed, overwrite: true });
+await writePhenotypeCohort(data, { n, seed, overwrite: true });
 const generateS = (performance.now() - t) / 1000;
 
-log(`training ${flags.steps} steps`);
+log(`training ${steps} steps`);
 const result = await runTraining({
   data,
   seed,
   out: run,
   force: true,
-  steps: Number(flags.steps),
-  batch: Number(flags.batch),
+  steps,
+  batch,
   progress: process.stderr,
 });
 
@@ -116,7 +121,7 @@ const report = readFileSync(join(analysis, 'report.md'), 'utf8');
 console.log(
   JSON.stringify({
     bench: 'phenotype',
-    n: Number(flags.n),
+    n,
     seed,
     steps: result.steps,
     backend: result.backend,
@@ -128,7 +133,7 @@ console.log(
     r2: result.r2,
     complete_participants: (result.data as { complete_participants?: number }).complete_participants,
     analysis: {
-      alpha: Number(flags.alpha),
+      alpha,
       edges_learned: learned.edges.length,
       edges_designed: designed.edges.length,
       shd_vs_designed_cpdag: s.shd_directed,

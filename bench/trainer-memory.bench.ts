@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { positiveInt } from './args.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -28,13 +29,18 @@ const { values: flags } = parseArgs({
 });
 
 if (flags.child) {
-  await child(flags.data as string, flags.modality, Number(flags.steps), Number(flags.batch));
+  await child(
+    flags.data as string,
+    flags.modality,
+    positiveInt('steps', flags.steps),
+    positiveInt('batch', flags.batch),
+  );
 } else {
   await parent();
 }
 
 async function parent(): Promise<void> {
-  const n = Number(flags.n);
+  const n = positiveInt('n', flags.n);
   let dir = flags.data;
   let tmp: string | undefined;
   let generateS: number | undefined;
