@@ -57,6 +57,8 @@ export interface TrainRunOptions {
   kl?: 'sample' | 'aggregate';
   gate?: 'concrete' | 'sigmoid';
   intraModal?: boolean;
+  /** Rotate each modality's code before the prior (model.rotation). */
+  rotation?: boolean;
   hidden?: number;
   /** Output channels of the stride-2 conv layers of image and time-series encoders. */
   convChannels?: number[];
@@ -107,6 +109,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
     ...(o.kl === undefined ? {} : { indEstimator: o.kl }),
     ...(o.hidden === undefined ? {} : { hidden: o.hidden }),
     ...(o.convChannels === undefined ? {} : { convChannels: o.convChannels }),
+    ...(o.rotation === undefined ? {} : { rotation: o.rotation }),
     gate: {
       ...(o.gate === undefined ? {} : { kind: o.gate }),
       ...(o.intraModal === undefined ? {} : { intraModal: o.intraModal }),
@@ -259,6 +262,7 @@ interface TrainFlags {
   kl: 'sample' | 'aggregate';
   gate: 'concrete' | 'sigmoid';
   intraModal?: boolean;
+  rotation?: boolean;
   hidden?: number;
   convChannels?: number[];
   initLogit?: number;
@@ -350,6 +354,8 @@ export function registerTrainCommand(program: Command): void {
       'concrete',
     )
     .option('--intra-modal', 'allow edges inside a modality')
+    .option('--rotation', "rotate each modality's code before the prior, so L_Ind alone sets the z/eta split")
+    .option('--no-rotation', 'no code rotation')
     .option(
       '--init-logit <l>',
       'initial logit of every allowed edge (default 2: start dense, let sparsity prune)',

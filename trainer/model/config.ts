@@ -73,6 +73,11 @@ export interface ModelConfig {
   convChannels: number[];
   /** Kernel size (square for images, length for time series). */
   convKernel: number;
+  /**
+   * Rotate each modality's code before the prior (see rotation.ts): the z/eta split and the
+   * alignment of z are then learnt by L_Ind without fighting the reconstruction.
+   */
+  rotation: boolean;
   /** LeakyReLU slope in all MLPs. */
   negativeSlope: number;
   gate: GateConfig;
@@ -89,6 +94,7 @@ export const DEFAULT_MODEL: Readonly<Omit<ModelConfig, 'modalities'>> = {
   indEstimator: 'aggregate',
   convChannels: [16, 32],
   convKernel: 3,
+  rotation: false,
   negativeSlope: 0.2,
   gate: { kind: 'concrete', temperature: 0.5, initLogit: 2, threshold: 0.5, intraModal: false },
   alpha: { ...PAPER_ALPHA },

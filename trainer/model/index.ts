@@ -18,6 +18,7 @@ import {
   type LossTerms,
 } from './loss.js';
 import { ParamStore } from './params.js';
+import { CodeRotation } from './rotation.js';
 
 export * from './config.js';
 export { Adjacency, dagMask, sparsityWeights } from './adjacency.js';
@@ -30,6 +31,7 @@ export {
   type LossTerms,
 } from './loss.js';
 export { ParamStore, type NamedParam } from './params.js';
+export { CodeRotation } from './rotation.js';
 
 export interface ForwardOptions {
   /** Training draws the concrete gate; evaluation uses the hard readout gate. */
@@ -81,6 +83,8 @@ export class CrlModel {
   private readonly encoders = new Map<number, Encoder>();
   private readonly decoders = new Map<number, Decoder>();
   private readonly flow: ComponentFlow;
+  /** Per modality, the rotation of its code seen by the prior (undefined when off). */
+  private readonly rotations: (CodeRotation | undefined)[];
   private readonly spWeights: tf.Tensor2D;
   /** Column indices of z in the concatenated code [z(1) eta(1) z(2) eta(2) ...]. */
   private readonly zIndex: tf.Tensor1D;
@@ -103,6 +107,11 @@ export class CrlModel {
     }
     this.flow = new ComponentFlow(this.layout.d, config.flowHidden, this.params, config.negativeSlope);
     this.adjacency = new Adjacency(this.layout, config.gate, this.params);
+    this.rotations = config.modalities.map((spec) =>
+      config.rotation
+        ? new CodeRotation(spec.latents + spec.exogenous, this.params, `rotation/${spec.name}`)
+        : undefined,
+    );
     this.spWeights = tf.keep(
       tf.tensor2d(sparsityWeights(this.layout, this.adjacency.maskValues, config.alpha.intraSp), [
         this.layout.d,
@@ -124,9 +133,11 @@ export class CrlModel {
     return this.codeSizes[m] as number;
   }
 
-  /** Names of the flow and adjacency parameters, replicated on every trainer of a group. */
+  /** Names of the flow, adjacency and code-rotation parameters, replicated on every trainer of a group. */
   isShared(paramName: string): boolean {
-    return paramName.startsWith('flow/') || paramName.startsWith('adjacency/');
+    return (
+      paramName.startsWith('flow/') || paramName.startsWith('adjacency/') || paramName.startsWith('rotation/')
+    );
   }
 
   /**
@@ -156,7 +167,9 @@ export class CrlModel {
     }
     const code = concat(blocks.map((b) => b.sample));
     const logvar = this.config.stochastic ? concat(blocks.map((b) => b.logvar as tf.Tensor2D)) : undefined;
-    const { z, eta } = this.splitCode(code);
+    // The prior sees the rotated code; the posterior density stays in the encoder's coordinates
+    // (a rotation has unit determinant, so log q is the same in either).
+    const { z, eta } = this.splitCode(concat(blocks.map((b, m) => this.rotate(m, b.sample))));
     const gate = this.adjacency.gate(opts.training, (opts.seed + 0x9e3779b9) >>> 0);
     const { eps, logDet } = this.flow.forward(z, gate);
     const weights = completeWeights(opts.masks);
@@ -205,6 +218,11 @@ export class CrlModel {
     return p;
   }
 
+  /** Modality m's code as the prior sees it (rotated when the model has code rotations). */
+  private rotate(m: number, code: tf.Tensor2D): tf.Tensor2D {
+    return this.rotations[m]?.apply(code) ?? code;
+  }
+
   /** log p(z) + log p(eta) per sample, without the 0.5 log 2 pi constants. */
   private logPrior(eps: tf.Tensor2D, eta: tf.Tensor2D | undefined, logDet: tf.Tensor1D): tf.Tensor1D {
     let lp = tf.sub(logDet, tf.mul(tf.sum(tf.square(eps), 1), 0.5));
@@ -240,13 +258,13 @@ export class CrlModel {
 
   /** Posterior means of z (B, d) for a batch: the estimated latents. Call inside tf.tidy. */
   encodeLatents(xs: readonly tf.Tensor2D[]): tf.Tensor2D {
-    const mean = concat(xs.map((x, m) => this.part(this.encoders, m).apply(x).mean));
+    const mean = concat(xs.map((x, m) => this.rotate(m, this.part(this.encoders, m).apply(x).mean)));
     return tf.gather(mean, this.zIndex, 1) as tf.Tensor2D;
   }
 
   /** Posterior means of modality m's z (B, k_m). Call inside tf.tidy. */
   encodeModalityLatents(m: number, x: tf.Tensor2D): tf.Tensor2D {
-    const mean = this.part(this.encoders, m).apply(x).mean;
+    const mean = this.rotate(m, this.part(this.encoders, m).apply(x).mean);
     const k = this.config.modalities[m]?.latents ?? 0;
     return k === mean.shape[1] ? mean : (tf.slice(mean, [0, 0], [-1, k]) as tf.Tensor2D);
   }
@@ -259,6 +277,7 @@ export class CrlModel {
   dispose(): void {
     this.params.dispose();
     this.adjacency.dispose();
+    for (const r of this.rotations) r?.dispose();
     this.spWeights.dispose();
     this.zIndex.dispose();
   }
