@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { formatLatentsCsv } from '../../common/csv.js';
 import { curveCsv } from '../../common/curve.js';
 import { formatGraph, latentModality, type Graph } from '../../common/graph.js';
-import { makeTable, selectColumns, selectRows } from '../../common/matrix.js';
+import { invalidArgument } from '../../common/errors.js';
+import { makeTable, selectColumns, selectRows, type Table } from '../../common/matrix.js';
 import { StagedDirectory, writeDirectoryAtomically } from '../../common/output-dir.js';
 import { kernelRidgeR2, matchingToRelabel, mcc, shd } from '../../evaluator/index.js';
 import { BACKEND_CHOICES, selectBackend } from '../../trainer/backend/index.js';
@@ -21,12 +22,14 @@ import {
   LocalEngine,
   progressReporter,
   readCheckpoint,
+  restartSeed,
   restoreCheckpoint,
   serializeCheckpoint,
   Trainer,
   type CurveRow,
   type TrainData,
   type TrainOptions,
+  type TrainSummary,
 } from '../../trainer/training/index.js';
 import { choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
 
@@ -66,6 +69,11 @@ export interface TrainRunOptions {
   initLogit?: number;
   /** A checkpoint directory to continue from (same architecture). */
   resume?: string;
+  /**
+   * Train this many initialisations (the first with `seed`) and keep the one with the lowest
+   * validation loss (default 1).
+   */
+  restarts?: number;
   /** Where progress goes (default stderr). */
   progress?: { write(chunk: string): unknown; isTTY?: boolean };
 }
@@ -84,6 +92,8 @@ export interface TrainResult {
   steps_per_s: number;
   backend: string;
   seed: number;
+  /** With --restarts: every initialisation tried and which one was kept. */
+  restarts?: { chosen: number; by: string; runs: RestartRecord[] };
   data: { source: string; n: number; modalities: ModalitySpec[] };
   hyperparameters: { model: Omit<ModelConfig, 'modalities'>; training: TrainOptions };
   edges: number;
@@ -133,7 +143,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
     ...(o.restoreBest === undefined ? {} : { restoreBest: o.restoreBest }),
     ...(o.adjacencyLrScale === undefined
       ? {}
-      : { adam: { ...DEFAULT_TRAIN.adam, lrScale: { 'adjacency/': o.adjacencyLrScale } } }),
+      : {
+          adam: {
+            ...DEFAULT_TRAIN.adam,
+            lrScale: { ...DEFAULT_TRAIN.adam.lrScale, 'adjacency/': o.adjacencyLrScale },
+          },
+        }),
   };
   try {
     // Refuse an existing run directory before spending the training time.
@@ -152,56 +167,47 @@ async function trainAndWrite(
   options: TrainOptions,
   data: TrainData,
 ): Promise<TrainResult> {
-  const model = new CrlModel(config, o.seed);
-  const engine = new LocalEngine(model, data, options.adam);
-  const trainer = new Trainer(engine, data.n, options);
+  const restarts = o.restarts ?? 1;
+  if (restarts > 1 && o.resume !== undefined) {
+    throw invalidArgument('continues one run; it cannot be combined with --restarts', { field: '--resume' });
+  }
+  // Participants who lack a modality have no estimate of its latents: blank in latents.csv, and
+  // the scores use the participants complete in every modality.
+  const missing = missingLatentCells(
+    config.modalities.map((m) => m.latents),
+    input.presence,
+    data.n,
+  );
+  const complete = completeRows(input.presence, data.n);
+  const reporter = progressReporter(o.progress ?? process.stderr, options.steps * restarts);
+  let chosen: TrainedRun | undefined;
+  const tried: RestartRecord[] = [];
   try {
-    if (o.resume !== undefined) restoreCheckpoint(trainer, readCheckpoint(o.resume), `--resume ${o.resume}`);
-    const reporter = progressReporter(o.progress ?? process.stderr, options.steps);
-    const summary = await trainer.run({ onEval: (row) => reporter.onEval(row) });
-    reporter.done();
-
-    // makeTable checks the size against n x d.
-    const est = makeTable(model.layout.names, data.n, Float64Array.from(engine.latents()));
-    const graph = model.graph();
-    // Participants who lack a modality have no estimate of its latents: blank in latents.csv, and
-    // the scores use the participants complete in every modality.
-    const missing = missingLatentCells(
-      config.modalities.map((m) => m.latents),
-      input.presence,
-      data.n,
-    );
-    const complete = completeRows(input.presence, data.n);
-
-    let scores: Pick<TrainResult, 'mcc' | 'mcc_per_modality' | 'r2' | 'shd' | 'shd_cdt'> = {
-      mcc: null,
-      mcc_per_modality: null,
-      r2: null,
-      shd: null,
-      shd_cdt: null,
-    };
-    if (input.truth !== undefined) {
-      const truthCols = model.layout.names.map((c) => input.truth?.latents.columns.indexOf(c) ?? -1);
-      const truthLatents = selectRows(selectColumns(input.truth.latents, truthCols), complete);
-      const scored = selectRows(est, complete);
-      const m = mcc(truthLatents, scored);
-      const perModality = m.per_modality ?? {};
-      // Estimated latents of modality m only stand for true latents of modality m: relabel by the
-      // per-modality matchings (the global one when there are no blocks).
-      const matching = Object.keys(perModality).length
-        ? Object.values(perModality).flatMap((s) => s.matching)
-        : m.matching;
-      const relabel = matchingToRelabel(matching);
-      const s = shd(interModal(input.truth.graph), interModal(graph), { relabel });
-      const r2 = kernelRidgeR2(truthLatents, scored);
-      scores = {
-        mcc: m.mcc,
-        mcc_per_modality: Object.fromEntries(Object.entries(perModality).map(([k, v]) => [k, v.mcc])),
-        r2: r2.r2,
-        shd: s.shd_directed,
-        shd_cdt: s.shd_cdt,
-      };
+    for (let r = 0; r < restarts; r++) {
+      const run = await trainOnce(o, config, { ...options, seed: restartSeed(o.seed, r) }, data, reporter, r);
+      const est = makeTable(run.model.layout.names, data.n, Float64Array.from(run.engine.latents()));
+      const graph = run.model.graph();
+      const scores = scoreRun(input, run.model.layout.names, est, graph, complete);
+      tried.push({
+        seed: run.options.seed,
+        best_val: run.summary.bestVal,
+        best_step: run.summary.bestStep,
+        mcc: scores.mcc,
+        shd: scores.shd,
+      });
+      const better =
+        chosen === undefined ||
+        (run.summary.bestVal ?? Number.POSITIVE_INFINITY) <
+          (chosen.summary.bestVal ?? Number.POSITIVE_INFINITY);
+      if (better) {
+        chosen?.dispose();
+        chosen = { ...run, est, graph, scores, index: r };
+      } else {
+        run.dispose();
+      }
     }
+    reporter.done();
+    const { trainer, summary, est, graph, scores } = chosen as TrainedRun;
     const { modalities: _m, ...modelHyper } = config;
     const result: TrainResult = {
       ...scores,
@@ -212,6 +218,9 @@ async function trainAndWrite(
       steps_per_s: summary.stepsPerSecond,
       backend,
       seed: o.seed,
+      ...(restarts > 1
+        ? { restarts: { chosen: (chosen as TrainedRun).index, by: 'lowest validation loss', runs: tried } }
+        : {}),
       data: {
         source: input.source,
         n: data.n,
@@ -219,7 +228,10 @@ async function trainAndWrite(
         ...(complete === undefined ? {} : { complete_participants: complete.reduce((a, b) => a + b, 0) }),
         ...(input.participants === undefined ? {} : { keyed_by: 'participant_id' }),
       },
-      hyperparameters: { model: modelHyper, training: options },
+      hyperparameters: {
+        model: modelHyper,
+        training: { ...options, seed: (chosen as TrainedRun).options.seed },
+      },
       edges: graph.edges.length,
       final: summary.curve.at(-1) ?? null,
     };
@@ -235,9 +247,97 @@ async function trainAndWrite(
     });
     return result;
   } finally {
+    chosen?.dispose();
+  }
+}
+
+type Scores = Pick<TrainResult, 'mcc' | 'mcc_per_modality' | 'r2' | 'shd' | 'shd_cdt'>;
+
+/** One restart as trained, before it is compared with the others. */
+interface OneRun {
+  model: CrlModel;
+  engine: LocalEngine;
+  trainer: Trainer;
+  options: TrainOptions;
+  summary: TrainSummary;
+  dispose(): void;
+}
+
+interface TrainedRun extends OneRun {
+  est: Table;
+  graph: Graph;
+  scores: Scores;
+  index: number;
+}
+
+/** What result.json says of each restart (the scores are reported, never used to choose). */
+interface RestartRecord {
+  seed: number;
+  best_val: number | null;
+  best_step: number | null;
+  mcc: number | null;
+  shd: number | null;
+}
+
+async function trainOnce(
+  o: TrainRunOptions,
+  config: ModelConfig,
+  options: TrainOptions,
+  data: TrainData,
+  reporter: ReturnType<typeof progressReporter>,
+  r: number,
+): Promise<OneRun> {
+  const model = new CrlModel(config, options.seed);
+  const engine = new LocalEngine(model, data, options.adam);
+  const trainer = new Trainer(engine, data.n, options);
+  const dispose = (): void => {
     trainer.dispose();
     model.dispose();
+  };
+  try {
+    if (o.resume !== undefined) restoreCheckpoint(trainer, readCheckpoint(o.resume), `--resume ${o.resume}`);
+    // Restarts share one progress bar: each one's steps follow the previous ones'.
+    const offset = r * options.steps;
+    const summary = await trainer.run({
+      onEval: (row) => reporter.onEval({ ...row, step: row.step + offset }),
+    });
+    return { model, engine, trainer, options, summary, dispose };
+  } catch (err) {
+    dispose();
+    throw err;
   }
+}
+
+/** MCC, R² and SHD against the truth, when the data carry it (nulls otherwise). */
+function scoreRun(
+  input: TrainingInput,
+  names: readonly string[],
+  est: Table,
+  graph: Graph,
+  complete: Uint8Array | undefined,
+): Scores {
+  if (input.truth === undefined)
+    return { mcc: null, mcc_per_modality: null, r2: null, shd: null, shd_cdt: null };
+  const truthCols = names.map((c) => input.truth?.latents.columns.indexOf(c) ?? -1);
+  const truthLatents = selectRows(selectColumns(input.truth.latents, truthCols), complete);
+  const scored = selectRows(est, complete);
+  const m = mcc(truthLatents, scored);
+  const perModality = m.per_modality ?? {};
+  // Estimated latents of modality m only stand for true latents of modality m: relabel by the
+  // per-modality matchings (the global one when there are no blocks).
+  const matching = Object.keys(perModality).length
+    ? Object.values(perModality).flatMap((s) => s.matching)
+    : m.matching;
+  const relabel = matchingToRelabel(matching);
+  const s = shd(interModal(input.truth.graph), interModal(graph), { relabel });
+  const r2 = kernelRidgeR2(truthLatents, scored);
+  return {
+    mcc: m.mcc,
+    mcc_per_modality: Object.fromEntries(Object.entries(perModality).map(([k, v]) => [k, v.mcc])),
+    r2: r2.r2,
+    shd: s.shd_directed,
+    shd_cdt: s.shd_cdt,
+  };
 }
 
 interface TrainFlags {
@@ -267,6 +367,7 @@ interface TrainFlags {
   convChannels?: number[];
   initLogit?: number;
   resume?: string;
+  restarts?: number;
   force?: boolean;
 }
 
@@ -368,6 +469,11 @@ export function registerTrainCommand(program: Command): void {
       (v: string) => v.split(',').map(integerFlag('--conv-channels', { min: 1 })),
     )
     .option('--resume <dir>', 'continue from a checkpoint directory (same architecture)')
+    .option(
+      '--restarts <k>',
+      'train k initialisations (the first with --seed) and keep the lowest validation loss (default 1)',
+      integerFlag('--restarts', { min: 1 }),
+    )
     .option('--force', 'replace an existing run directory')
     .action(async (flags: TrainFlags) => {
       const result = await runTraining({ ...flags });

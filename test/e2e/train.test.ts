@@ -68,6 +68,56 @@ describe('crl train', () => {
     expect(existsSync(join(root, 'other'))).toBe(false);
   });
 
+  it('with --restarts keeps the initialisation of lowest validation loss and reports every one', async () => {
+    const out = join(root, 'restarts');
+    const r = await runCli([
+      'train',
+      '--preset',
+      'c1',
+      '--seed',
+      '2',
+      '--out',
+      out,
+      ...small,
+      '--restarts',
+      '3',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    const runs = result.restarts.runs as { seed: number; best_val: number; mcc: number }[];
+    expect(runs).toHaveLength(3);
+    // The first initialisation is the plain run's; the others have seeds of their own.
+    expect(runs[0]?.seed).toBe(2);
+    expect(new Set(runs.map((x) => x.seed)).size).toBe(3);
+    const vals = runs.map((x) => x.best_val);
+    expect(vals.every(Number.isFinite)).toBe(true);
+    expect(result.restarts.chosen).toBe(vals.indexOf(Math.min(...vals)));
+    const kept = runs[result.restarts.chosen]!;
+    expect(result.mcc).toBe(kept.mcc);
+    expect(result.hyperparameters.training.seed).toBe(kept.seed);
+    // One progress stream over all restarts: the last evaluation is at 3 x 20 steps.
+    const last = JSON.parse(r.stderr.trim().split('\n').at(-1)!);
+    expect(last).toMatchObject({ event: 'eval', step: 60, total_steps: 60 });
+
+    const resumed = await runCli([
+      'train',
+      '--preset',
+      'c1',
+      '--seed',
+      '2',
+      '--out',
+      join(root, 'restarts-resumed'),
+      ...small,
+      '--restarts',
+      '2',
+      '--resume',
+      join(out, 'checkpoint'),
+    ]);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toMatch(/--resume.*--restarts/);
+    expect(existsSync(join(root, 'restarts-resumed'))).toBe(false);
+  });
+
   it('refuses bad input with a clear message and no run directory', async () => {
     const refused = await runCli(['train', '--preset', 'c1', '--out', join(root, 'run'), ...small]);
     expect(refused.code).toBe(2);

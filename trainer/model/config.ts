@@ -94,7 +94,7 @@ export const DEFAULT_MODEL: Readonly<Omit<ModelConfig, 'modalities'>> = {
   indEstimator: 'aggregate',
   convChannels: [16, 32],
   convKernel: 3,
-  rotation: false,
+  rotation: true,
   negativeSlope: 0.2,
   gate: { kind: 'concrete', temperature: 0.5, initLogit: 2, threshold: 0.5, intraModal: false },
   alpha: { ...PAPER_ALPHA },

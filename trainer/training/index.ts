@@ -13,6 +13,7 @@ export {
 } from './checkpoint.js';
 export { prepareTrainingData, type ModalityTable, type PreparedData } from './data.js';
 export { progressReporter, type ProgressSink } from './progress.js';
+export { restartSeed } from './restarts.js';
 export {
   DEFAULT_TRAIN,
   Trainer,
