@@ -6,7 +6,7 @@
  *
  *   npm run bench:identify [-- --quick] [--presets c1,c2 | --preset mnist-v2] [--seeds 5] [--steps N] [--n N]
  *                          [--first-seed S] [--backend B] [--out DIR] [--alpha-recon X ...]
- *                          [--adjacency-lr-scale X] [--restarts K]
+ *                          [--adjacency-lr-scale X] [--restarts K] [--no-rotation]
  *
  * --quick: c1 and ablation-75 only, 2 seeds, 2000 steps.
  * --restarts K: each run trains K initialisations and keeps the lowest validation loss (the table
@@ -104,6 +104,7 @@ for (const preset of presets) {
       ...(numberOf('--sp-warmup') === undefined ? {} : { spWarmup: numberOf('--sp-warmup') }),
       ...(numberOf('--init-logit') === undefined ? {} : { initLogit: numberOf('--init-logit') }),
       ...(numberOf('--restarts') === undefined ? {} : { restarts: numberOf('--restarts') }),
+      ...(process.argv.includes('--no-rotation') ? { rotation: false } : {}),
       ...(numberOf('--adjacency-lr-scale') === undefined
         ? {}
         : { adjacencyLrScale: numberOf('--adjacency-lr-scale') }),
@@ -148,7 +149,7 @@ const restartCell = (r: Row): string =>
     ? '-'
     : r.restart_mccs.map((m, i) => `${f(m ?? Number.NaN)}${i === r.restart_chosen ? '*' : ''}`).join(' ');
 const md = [
-  `# bench:identify (${quick ? 'quick' : 'full'}; ${seeds} seed(s); steps ${steps ?? 'default'}; backend ${rows[0]?.backend ?? '?'}${flag('--adjacency-lr-scale') === undefined ? '' : `; adjacency lr x${flag('--adjacency-lr-scale')}`}${flag('--restarts') === undefined ? '' : `; ${flag('--restarts')} restarts`})`,
+  `# bench:identify (${quick ? 'quick' : 'full'}; ${seeds} seed(s); steps ${steps ?? 'default'}; backend ${rows[0]?.backend ?? '?'}${flag('--adjacency-lr-scale') === undefined ? '' : `; adjacency lr x${flag('--adjacency-lr-scale')}`}${flag('--restarts') === undefined ? '' : `; ${flag('--restarts')} restarts`}${process.argv.includes('--no-rotation') ? '; no code rotation' : ''})`,
   '',
   '| preset | seed | MCC | R² | SHD | SHD (cdt) | edges | steps | wall s | steps/s | MCC per restart (kept) |',
   '|---|---|---|---|---|---|---|---|---|---|---|',

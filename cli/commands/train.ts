@@ -455,8 +455,7 @@ export function registerTrainCommand(program: Command): void {
       'concrete',
     )
     .option('--intra-modal', 'allow edges inside a modality')
-    .option('--rotation', "rotate each modality's code before the prior, so L_Ind alone sets the z/eta split")
-    .option('--no-rotation', 'no code rotation')
+    .option('--no-rotation', "turn off the code rotations (the prior sees each modality's code as encoded)")
     .option(
       '--init-logit <l>',
       'initial logit of every allowed edge (default 2: start dense, let sparsity prune)',

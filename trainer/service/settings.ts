@@ -24,6 +24,7 @@ const Overrides = z
         negativeSlope: nonNegative,
         convChannels: z.array(positiveInt).min(1),
         convKernel: positiveInt,
+        rotation: z.boolean(),
         gate: z
           .object({
             kind: z.enum(['concrete', 'sigmoid']),
