@@ -9,10 +9,13 @@ import { tempDir } from '../helpers/tmp.js';
 describe('crl train', () => {
   const root = tempDir();
   const small = ['--n', '300', '--steps', '20', '--batch', '64', '--eval-every', '10', '--backend', 'wasm'];
+  /** crl train on c1, seed 2, the small settings, then `extra` (later flags win). */
+  const trainC1 = (out: string, ...extra: string[]) =>
+    runCli(['train', '--preset', 'c1', '--seed', '2', '--out', out, ...small, ...extra]);
 
   it('trains on a preset and writes the run directory, result.json last', async () => {
     const out = join(root, 'run');
-    const r = await runCli(['train', '--preset', 'c1', '--seed', '2', '--out', out, ...small]);
+    const r = await trainC1(out);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
     expect(JSON.parse(r.stdout).mcc).toBe(result.mcc);
@@ -33,36 +36,10 @@ describe('crl train', () => {
 
   it('resumes from its checkpoint and refuses one of another architecture', async () => {
     const ckpt = join(root, 'run', 'checkpoint');
-    const more = await runCli([
-      'train',
-      '--preset',
-      'c1',
-      '--seed',
-      '2',
-      '--out',
-      join(root, 'resumed'),
-      ...small,
-      '--steps',
-      '30',
-      '--resume',
-      ckpt,
-    ]);
+    const more = await trainC1(join(root, 'resumed'), '--steps', '30', '--resume', ckpt);
     expect(more.code, more.stderr).toBe(0);
     expect(JSON.parse(more.stdout).steps).toBe(30);
-    const other = await runCli([
-      'train',
-      '--preset',
-      'c1',
-      '--seed',
-      '2',
-      '--out',
-      join(root, 'other'),
-      ...small,
-      '--hidden',
-      '8',
-      '--resume',
-      ckpt,
-    ]);
+    const other = await trainC1(join(root, 'other'), '--hidden', '8', '--resume', ckpt);
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/different model architecture/);
     expect(existsSync(join(root, 'other'))).toBe(false);
@@ -70,18 +47,7 @@ describe('crl train', () => {
 
   it('with --restarts keeps the initialisation of lowest validation loss and reports every one', async () => {
     const out = join(root, 'restarts');
-    const r = await runCli([
-      'train',
-      '--preset',
-      'c1',
-      '--seed',
-      '2',
-      '--out',
-      out,
-      ...small,
-      '--restarts',
-      '3',
-    ]);
+    const r = await trainC1(out, '--restarts', '3');
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
     const runs = result.restarts.runs as { seed: number; best_val: number; mcc: number }[];
@@ -99,20 +65,13 @@ describe('crl train', () => {
     const last = JSON.parse(r.stderr.trim().split('\n').at(-1)!);
     expect(last).toMatchObject({ event: 'eval', step: 60, total_steps: 60 });
 
-    const resumed = await runCli([
-      'train',
-      '--preset',
-      'c1',
-      '--seed',
-      '2',
-      '--out',
+    const resumed = await trainC1(
       join(root, 'restarts-resumed'),
-      ...small,
       '--restarts',
       '2',
       '--resume',
       join(out, 'checkpoint'),
-    ]);
+    );
     expect(resumed.code).toBe(2);
     expect(resumed.stderr).toMatch(/--resume.*--restarts/);
     expect(existsSync(join(root, 'restarts-resumed'))).toBe(false);
