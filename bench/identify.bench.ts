@@ -7,6 +7,7 @@
  *   npm run bench:identify [-- --quick] [--presets c1,c2 | --preset mnist-v2] [--seeds 5] [--steps N] [--n N]
  *                          [--first-seed S] [--backend B] [--out DIR] [--alpha-recon X ...]
  *                          [--adjacency-lr-scale X] [--restarts K] [--no-rotation]
+ *                          [--rotation-lr-scale X]
  *
  * --quick: c1 and ablation-75 only, 2 seeds, 2000 steps.
  * --restarts K: each run trains K initialisations and keeps the lowest validation loss (the table
@@ -108,6 +109,9 @@ for (const preset of presets) {
       ...(numberOf('--adjacency-lr-scale') === undefined
         ? {}
         : { adjacencyLrScale: numberOf('--adjacency-lr-scale') }),
+      ...(numberOf('--rotation-lr-scale') === undefined
+        ? {}
+        : { rotationLrScale: numberOf('--rotation-lr-scale') }),
     });
     const row: Row = {
       preset,

@@ -52,6 +52,8 @@ export interface TrainRunOptions {
   restoreBest?: boolean;
   /** Learning-rate multiplier of the adjacency logits (default 1). */
   adjacencyLrScale?: number;
+  /** Learning-rate multiplier of the code rotations' angles (default 10). */
+  rotationLrScale?: number;
   backend?: string;
   alphaInd?: number;
   alphaSp?: number;
@@ -141,14 +143,14 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
     ...(o.patience === undefined ? {} : { patience: o.patience }),
     ...(o.spWarmup === undefined ? {} : { sparsityWarmup: o.spWarmup }),
     ...(o.restoreBest === undefined ? {} : { restoreBest: o.restoreBest }),
-    ...(o.adjacencyLrScale === undefined
-      ? {}
-      : {
-          adam: {
-            ...DEFAULT_TRAIN.adam,
-            lrScale: { ...DEFAULT_TRAIN.adam.lrScale, 'adjacency/': o.adjacencyLrScale },
-          },
-        }),
+    adam: {
+      ...DEFAULT_TRAIN.adam,
+      lrScale: {
+        ...DEFAULT_TRAIN.adam.lrScale,
+        ...(o.adjacencyLrScale === undefined ? {} : { 'adjacency/': o.adjacencyLrScale }),
+        ...(o.rotationLrScale === undefined ? {} : { 'rotation/': o.rotationLrScale }),
+      },
+    },
   };
   try {
     // Refuse an existing run directory before spending the training time.
@@ -354,6 +356,7 @@ interface TrainFlags {
   spWarmup?: number;
   restoreBest: boolean;
   adjacencyLrScale?: number;
+  rotationLrScale?: number;
   backend: string;
   alphaInd?: number;
   alphaSp?: number;
@@ -426,6 +429,11 @@ export function registerTrainCommand(program: Command): void {
       '--adjacency-lr-scale <x>',
       'learning-rate multiplier of the adjacency logits (default 4)',
       numberFlag('--adjacency-lr-scale', { min: 0, exclusiveMin: true }),
+    )
+    .option(
+      '--rotation-lr-scale <x>',
+      "learning-rate multiplier of the code rotations' angles (default 10)",
+      numberFlag('--rotation-lr-scale', { min: 0, exclusiveMin: true }),
     )
     .option(
       '--backend <b>',
