@@ -209,7 +209,11 @@ async function trainAndWrite(
       }
     }
     reporter.done();
-    const { trainer, summary, est, graph, scores } = chosen as TrainedRun;
+    const { model, trainer, summary, est, graph } = chosen as TrainedRun;
+    const scores = {
+      ...(chosen as TrainedRun).scores,
+      r2: r2Score(input, model.layout.names, est, complete),
+    };
     const { modalities: _m, ...modelHyper } = config;
     const result: TrainResult = {
       ...scores,
@@ -310,7 +314,26 @@ async function trainOnce(
   }
 }
 
-/** MCC, R² and SHD against the truth, when the data carry it (nulls otherwise). */
+/** The true latents and the estimates, in matching columns, over the complete rows. */
+function againstTruth(
+  input: TrainingInput,
+  names: readonly string[],
+  est: Table,
+  complete: Uint8Array | undefined,
+): { truth: Table; scored: Table; graph: Graph } | undefined {
+  if (input.truth === undefined) return undefined;
+  const truthCols = names.map((c) => input.truth?.latents.columns.indexOf(c) ?? -1);
+  return {
+    truth: selectRows(selectColumns(input.truth.latents, truthCols), complete),
+    scored: selectRows(est, complete),
+    graph: input.truth.graph,
+  };
+}
+
+/**
+ * MCC and SHD against the truth, when the data carry it (nulls otherwise). R² (a kernel ridge fit,
+ * the slow one) is left null here and computed for the kept restart only (`r2Score`).
+ */
 function scoreRun(
   input: TrainingInput,
   names: readonly string[],
@@ -318,12 +341,9 @@ function scoreRun(
   graph: Graph,
   complete: Uint8Array | undefined,
 ): Scores {
-  if (input.truth === undefined)
-    return { mcc: null, mcc_per_modality: null, r2: null, shd: null, shd_cdt: null };
-  const truthCols = names.map((c) => input.truth?.latents.columns.indexOf(c) ?? -1);
-  const truthLatents = selectRows(selectColumns(input.truth.latents, truthCols), complete);
-  const scored = selectRows(est, complete);
-  const m = mcc(truthLatents, scored);
+  const t = againstTruth(input, names, est, complete);
+  if (t === undefined) return { mcc: null, mcc_per_modality: null, r2: null, shd: null, shd_cdt: null };
+  const m = mcc(t.truth, t.scored);
   const perModality = m.per_modality ?? {};
   // Estimated latents of modality m only stand for true latents of modality m: relabel by the
   // per-modality matchings (the global one when there are no blocks).
@@ -331,15 +351,25 @@ function scoreRun(
     ? Object.values(perModality).flatMap((s) => s.matching)
     : m.matching;
   const relabel = matchingToRelabel(matching);
-  const s = shd(interModal(input.truth.graph), interModal(graph), { relabel });
-  const r2 = kernelRidgeR2(truthLatents, scored);
+  const s = shd(interModal(t.graph), interModal(graph), { relabel });
   return {
     mcc: m.mcc,
     mcc_per_modality: Object.fromEntries(Object.entries(perModality).map(([k, v]) => [k, v.mcc])),
-    r2: r2.r2,
+    r2: null,
     shd: s.shd_directed,
     shd_cdt: s.shd_cdt,
   };
+}
+
+/** R² of the true latents from the estimates (null without truth). */
+function r2Score(
+  input: TrainingInput,
+  names: readonly string[],
+  est: Table,
+  complete: Uint8Array | undefined,
+): number | null {
+  const t = againstTruth(input, names, est, complete);
+  return t === undefined ? null : kernelRidgeR2(t.truth, t.scored).r2;
 }
 
 interface TrainFlags {
