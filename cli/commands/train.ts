@@ -50,7 +50,7 @@ export interface TrainRunOptions {
   spWarmup?: number;
   /** Put back the best-validation parameters when training ends (default true). */
   restoreBest?: boolean;
-  /** Learning-rate multiplier of the adjacency logits (default 1). */
+  /** Learning-rate multiplier of the adjacency logits (default 4). */
   adjacencyLrScale?: number;
   /** Learning-rate multiplier of the code rotations' angles (default 10). */
   rotationLrScale?: number;
@@ -170,6 +170,10 @@ async function trainAndWrite(
   data: TrainData,
 ): Promise<TrainResult> {
   const restarts = o.restarts ?? 1;
+  // The CLI flag is checked by its parser; benches and other callers pass the number directly.
+  if (!Number.isSafeInteger(restarts) || restarts < 1) {
+    throw invalidArgument(`must be a positive integer, got ${restarts}`, { field: '--restarts' });
+  }
   if (restarts > 1 && o.resume !== undefined) {
     throw invalidArgument('continues one run; it cannot be combined with --restarts', { field: '--resume' });
   }
@@ -209,11 +213,10 @@ async function trainAndWrite(
       }
     }
     reporter.done();
-    const { model, trainer, summary, est, graph } = chosen as TrainedRun;
-    const scores = {
-      ...(chosen as TrainedRun).scores,
-      r2: r2Score(input, model.layout.names, est, complete),
-    };
+    // restarts >= 1, so the loop kept one.
+    const kept = chosen as TrainedRun;
+    const { model, trainer, summary, est, graph } = kept;
+    const scores = { ...kept.scores, r2: r2Score(input, model.layout.names, est, complete) };
     const { modalities: _m, ...modelHyper } = config;
     const result: TrainResult = {
       ...scores,
@@ -225,7 +228,7 @@ async function trainAndWrite(
       backend,
       seed: o.seed,
       ...(restarts > 1
-        ? { restarts: { chosen: (chosen as TrainedRun).index, by: 'lowest validation loss', runs: tried } }
+        ? { restarts: { chosen: kept.index, by: 'lowest validation loss', runs: tried } }
         : {}),
       data: {
         source: input.source,
@@ -236,7 +239,7 @@ async function trainAndWrite(
       },
       hyperparameters: {
         model: modelHyper,
-        training: { ...options, seed: (chosen as TrainedRun).options.seed },
+        training: { ...options, seed: kept.options.seed },
       },
       edges: graph.edges.length,
       final: summary.curve.at(-1) ?? null,
