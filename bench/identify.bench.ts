@@ -21,6 +21,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTraining, type TrainResult } from '../cli/commands/train.js';
+import { positiveInt } from './args.js';
 import { FILE_PRESETS } from '../trainer/data/file-presets.js';
 
 /**
@@ -104,7 +105,9 @@ for (const preset of presets) {
       ...(numberOf('--alpha-recon') === undefined ? {} : { alphaRecon: numberOf('--alpha-recon') }),
       ...(numberOf('--sp-warmup') === undefined ? {} : { spWarmup: numberOf('--sp-warmup') }),
       ...(numberOf('--init-logit') === undefined ? {} : { initLogit: numberOf('--init-logit') }),
-      ...(numberOf('--restarts') === undefined ? {} : { restarts: numberOf('--restarts') }),
+      ...(flag('--restarts') === undefined
+        ? {}
+        : { restarts: positiveInt('restarts', flag('--restarts') as string) }),
       ...(process.argv.includes('--no-rotation') ? { rotation: false } : {}),
       ...(numberOf('--adjacency-lr-scale') === undefined
         ? {}

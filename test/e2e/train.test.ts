@@ -74,6 +74,10 @@ describe('crl train', () => {
     );
     expect(resumed.code).toBe(2);
     expect(resumed.stderr).toMatch(/--resume.*--restarts/);
+    const zero = await trainC1(join(root, 'restarts-zero'), '--restarts', '0');
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/--restarts/);
+    expect(existsSync(join(root, 'restarts-zero'))).toBe(false);
     expect(existsSync(join(root, 'restarts-resumed'))).toBe(false);
   });
 
