@@ -23,6 +23,13 @@ describe('crl train', () => {
     expect(Object.keys(result.mcc_per_modality)).toEqual(['1', '2']);
     expect(result).toMatchObject({ steps: 20, backend: 'wasm', seed: 2 });
     expect(result.hyperparameters.model.alpha).toEqual({ ind: 0.1, sp: 0.01, recon: 1, intraSp: 1 });
+    // c1 is a perfect matching of its latents: identifiable, every edge measured.
+    expect(result.truth_identifiability).toMatchObject({
+      conditions_met: true,
+      exchangeable: [],
+      unlinked: [],
+    });
+    expect(result.truth_identifiability.weakest_edge.total_effect).toBeGreaterThan(0);
     const latents = readNumericCsv(join(out, 'latents.csv'));
     expect(latents.columns).toEqual(['z1_1', 'z1_2', 'z2_1', 'z2_2']);
     expect(latents.nRows).toBe(300);

@@ -11,6 +11,7 @@ import { readIdFile } from './cohort/join.js';
 import { readGraph, type Graph } from '../../common/graph.js';
 import { makeTable, type Table } from '../../common/matrix.js';
 import { MANIFEST_FILE, readManifest, type DatasetManifest, type ModalityManifest } from './manifest.js';
+import { identifiabilityOf, type Identifiability } from './synthetic/identifiability.js';
 
 export interface LoadedModality {
   manifest: ModalityManifest;
@@ -20,6 +21,11 @@ export interface LoadedModality {
 export interface LoadedTruth {
   latents: Table;
   graph: Graph;
+  /**
+   * Whether the truth meets the paper's structural conditions: the generator's record (with edge
+   * strengths) for synthetic data, else the check of the truth graph alone.
+   */
+  identifiability: Identifiability;
 }
 
 export interface LoadedDataset {
@@ -98,7 +104,19 @@ export function loadTruth(dir: string, manifest: DatasetManifest): LoadedTruth |
       file: graphFile,
     });
   }
-  return { latents, graph };
+  // The generator's record is free-form provenance: use it only when it has the expected shape.
+  const recorded = manifest.generator?.['identifiability'] as Partial<Identifiability> | undefined;
+  const usable =
+    recorded !== undefined &&
+    typeof recorded.conditions_met === 'boolean' &&
+    Array.isArray(recorded.edges) &&
+    Array.isArray(recorded.exchangeable) &&
+    Array.isArray(recorded.unlinked);
+  return {
+    latents,
+    graph,
+    identifiability: usable ? (recorded as Identifiability) : identifiabilityOf(graph),
+  };
 }
 
 /** Rows of a keyed truth table in the order of the manifest's participants file. */

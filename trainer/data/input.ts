@@ -75,7 +75,10 @@ export async function loadTrainingInput(o: InputSource, opts: InputOptions = {})
         latents: spec.latents[i] as number,
         exogenous: spec.exogenous[i] as number,
       })),
-      truth: opts.truth === false ? undefined : { latents: ds.latents, graph: ds.graph },
+      truth:
+        opts.truth === false
+          ? undefined
+          : { latents: ds.latents, graph: ds.graph, identifiability: ds.identifiability },
     };
   }
   const dir = o.data as string;

@@ -129,6 +129,41 @@ describe('crl data generate', () => {
     expect(existsSync(join(dir, 'dataset.json'))).toBe(true);
   });
 
+  it('reports what the drawn truth lets any method identify, on stdout and in the manifest', async () => {
+    // c2 seed 1 draws z1_2, z1_3 -> z2_2 only and z1_1 -> z2_1, z2_3 only: two exchangeable pairs.
+    const dir = join(root, 'c2-s1');
+    const r = await runCli(['data', 'generate', '--preset', 'c2', '--seed', '1', '--n', '400', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const printed = JSON.parse(r.stdout).identifiability;
+    expect(printed).toMatchObject({
+      conditions_met: false,
+      exchangeable: [
+        ['z1_2', 'z1_3'],
+        ['z2_1', 'z2_3'],
+      ],
+      unlinked: [],
+    });
+    const recorded = JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8')).generator.identifiability;
+    expect(recorded.exchangeable).toEqual(printed.exchangeable);
+    expect(recorded.edges).toHaveLength(4);
+    expect(Math.min(...recorded.edges.map((e: { total_effect: number }) => e.total_effect))).toBe(
+      printed.weakest_edge.total_effect,
+    );
+    const other = await runCli([
+      'data',
+      'generate',
+      '--preset',
+      'c2',
+      '--seed',
+      '2',
+      '--n',
+      '400',
+      '--out',
+      join(root, 'c2-s2'),
+    ]);
+    expect(JSON.parse(other.stdout).identifiability.conditions_met).toBe(true);
+  });
+
   it('lists presets', async () => {
     const r = await runCli(['data', 'presets']);
     expect(JSON.parse(r.stdout).map((p: { name: string }) => p.name)).toContain('ablation-75');

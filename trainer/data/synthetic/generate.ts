@@ -6,6 +6,7 @@
 import { fromColumns, makeTable, type Table } from '../../../common/matrix.js';
 import { latentLayoutOf, type Graph } from '../../../common/graph.js';
 import { Rng } from '../../../common/random.js';
+import { edgeStrengths, identifiabilityOf, type Identifiability } from './identifiability.js';
 import { drawLatentGraph } from './latent-graph.js';
 import { drawMechanisms, sampleLatents } from './mechanisms.js';
 import { applyMixing, drawMixing } from './mixing.js';
@@ -31,6 +32,8 @@ export interface SyntheticDataset {
   /** The causal noise eps, columns `eps<m>_<i>`, with z_i = f_i(Pa(z_i)) + eps_i. */
   noise: Table;
   modalities: SyntheticModality[];
+  /** Whether the drawn truth meets the paper's structural conditions, and every edge's strength. */
+  identifiability: Identifiability;
 }
 
 export function generateSynthetic(spec: SyntheticSpec): SyntheticDataset {
@@ -83,6 +86,10 @@ export function generateSynthetic(spec: SyntheticSpec): SyntheticDataset {
   return {
     spec,
     graph,
+    identifiability: {
+      ...identifiabilityOf(graph),
+      edges: edgeStrengths(graph, mechanisms, z, spec.noiseStd, spec.seed),
+    },
     latents: fromColumns(graph.nodes, z),
     exogenous: fromColumns(etaNames, etaCols),
     noise: fromColumns(

@@ -63,7 +63,8 @@ export function sampleLatents(mechanisms: Mechanism[], n: number, noiseStd: numb
   return { z, eps };
 }
 
-function evaluateMechanism(mech: Mechanism, z: Float64Array[], n: number): Float64Array {
+/** f_i(Pa) for the first n rows of `z` (before the strength scaling of sampling). */
+export function evaluateMechanism(mech: Mechanism, z: readonly Float64Array[], n: number): Float64Array {
   const p = mech.parents.length;
   const h = mech.b1.length;
   const out = new Float64Array(n);

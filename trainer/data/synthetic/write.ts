@@ -56,6 +56,7 @@ export function syntheticManifest(ds: SyntheticDataset, name: string, preset?: s
       mixing_condition_numbers: Object.fromEntries(
         ds.modalities.map((m) => [m.name, m.mixingConditionNumbers]),
       ),
+      identifiability: ds.identifiability,
     },
   };
 }
