@@ -55,6 +55,27 @@ describe('dataset directory', () => {
     const truth = loadTruth(dir, loaded.manifest)!;
     expect(truth.latents.columns).toEqual(truth.graph.nodes);
     expect(isDag(truth.graph)).toBe(true);
+    // The generator's identifiability record comes back with its edge strengths.
+    expect(truth.identifiability.edges).toHaveLength(truth.graph.edges.length);
+  });
+
+  it('checks the truth graph itself when the manifest has no usable identifiability record', () => {
+    const copy = join(root, 'no-record');
+    writeSyntheticDataset(generateSynthetic(resolveSpec('c2', { n: 100, seed: 1 })), copy, { name: 'c2' });
+    const manifestFile = join(copy, 'dataset.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    const recorded = manifest.generator.identifiability;
+    for (const record of [undefined, { conditions_met: 'yes' }]) {
+      manifest.generator.identifiability = record;
+      writeFileSync(manifestFile, JSON.stringify(manifest));
+      const truth = loadTruth(copy, readManifest(copy))!;
+      expect(truth.identifiability).toEqual({
+        exchangeable: recorded.exchangeable,
+        unlinked: [],
+        edges: [],
+        conditions_met: false,
+      });
+    }
   });
 
   it('reads only the modalities asked for, and names an unknown one', () => {
