@@ -24,6 +24,7 @@ interface GenerateFlags {
   sparsity?: number;
   interEdges?: number;
   coverage?: 'auto' | 'latent' | 'modality';
+  requireConditions?: boolean;
   intraProb?: number;
   noiseStd?: number;
   imageFormat?: 'npy' | 'png';
@@ -88,6 +89,10 @@ export function registerDataCommands(program: Command): void {
       'auto',
     )
     .option(
+      '--require-conditions',
+      "redraw the inter-modal edges until no two latents of a modality share their parents and children (the paper's structural conditions; off by default)",
+    )
+    .option(
       '--intra-prob <p>',
       'probability of each intra-modal edge (default 0)',
       numberFlag('--intra-prob', { min: 0, max: 1 }),
@@ -144,6 +149,7 @@ export function registerDataCommands(program: Command): void {
         ...(flags.sparsity !== undefined ? { sparsity: flags.sparsity } : {}),
         ...(flags.interEdges !== undefined ? { interEdges: flags.interEdges } : {}),
         ...(flags.coverage !== undefined ? { coverage: flags.coverage } : {}),
+        ...(flags.requireConditions === true ? { requireConditions: true } : {}),
         ...(flags.intraProb !== undefined ? { intraProb: flags.intraProb } : {}),
         ...(flags.noiseStd !== undefined ? { noiseStd: flags.noiseStd } : {}),
         seed: flags.seed,

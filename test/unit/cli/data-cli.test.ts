@@ -96,6 +96,14 @@ describe('crl data generate', () => {
       /--coverage.*8 latents.*at least 4 needed/,
     ],
     [['--preset', 'c1', '--coverage', 'all'], /--coverage must be one of auto, latent, modality/],
+    [
+      ['--preset', 'ablation-75', '--require-conditions'],
+      /--require-conditions.*edge count of 1 leaves some latent/,
+    ],
+    [
+      ['--preset', 'ablation-0', '--require-conditions'],
+      /--require-conditions.*no draw of 4 inter-modal edges/,
+    ],
   ])('rejects %j with exit code 2 and writes nothing', async (args, message) => {
     const out = join(root, `bad-${Math.random().toString(36).slice(2)}`);
     const r = await runCli(['data', 'generate', ...args, '--out', out]);
@@ -149,6 +157,25 @@ describe('crl data generate', () => {
     expect(Math.min(...recorded.edges.map((e: { total_effect: number }) => e.total_effect))).toBe(
       printed.weakest_edge.total_effect,
     );
+    // --require-conditions redraws seed 1's edges until every latent has neighbours of its own.
+    const redrawn = join(root, 'c2-s1-conditions');
+    const rc = await runCli([
+      'data',
+      'generate',
+      '--preset',
+      'c2',
+      '--seed',
+      '1',
+      '--n',
+      '400',
+      '--require-conditions',
+      '--out',
+      redrawn,
+    ]);
+    expect(rc.code, rc.stderr).toBe(0);
+    expect(JSON.parse(rc.stdout).identifiability).toMatchObject({ conditions_met: true, exchangeable: [] });
+    const spec = JSON.parse(readFileSync(join(redrawn, 'dataset.json'), 'utf8')).generator.spec;
+    expect(spec.requireConditions).toBe(true);
     const other = await runCli([
       'data',
       'generate',

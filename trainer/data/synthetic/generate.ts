@@ -44,6 +44,7 @@ export function generateSynthetic(spec: SyntheticSpec): SyntheticDataset {
     spec.intraProb,
     spec.coverage,
     root.fork('graph'),
+    spec.requireConditions ?? false,
   );
   const mechanisms = drawMechanisms(graph, spec, root.fork('mechanisms'));
   const { z, eps } = sampleLatents(mechanisms, spec.n, spec.noiseStd, root.fork('latent-noise'));

@@ -3,9 +3,11 @@
  * and every edge points forward in that order, so the order is topological and the graph is a DAG
  * by construction; inter-modal edges therefore go from lower to higher modality index.
  */
+import { invalidArgument } from '../../../common/errors.js';
 import type { Edge, Graph } from '../../../common/graph.js';
 import { latentLayoutOf } from '../../../common/graph.js';
 import type { Rng } from '../../../common/random.js';
+import { structuralIdentifiability } from './identifiability.js';
 import type { Coverage } from './spec.js';
 
 /**
@@ -20,6 +22,7 @@ export function drawLatentGraph(
   intraProb: number,
   coverage: Coverage,
   rng: Rng,
+  requireConditions = false,
 ): Graph {
   const { names, modalityOf } = latentLayoutOf(latents);
   const candidates: [number, number][] = [];
@@ -40,13 +43,25 @@ export function drawLatentGraph(
     return seen.size === units;
   };
 
+  // Inter-modal edges only: intra-modal ones, drawn later, can only tell a pair further apart.
+  const distinct = (chosen: [number, number][]) =>
+    structuralIdentifiability({ nodes: names, edges: chosen.map(([a, b]) => [a, b, '-->'] as const) })
+      .exchangeable.length === 0;
+  const valid = (pick: [number, number][]) => covers(pick) && (!requireConditions || distinct(pick));
+
   let chosen: [number, number][] | undefined;
   for (let attempt = 0; attempt < 2000 && chosen === undefined; attempt++) {
     const pick = rng.shuffle([...candidates]).slice(0, interEdges);
-    if (covers(pick)) chosen = pick;
+    if (valid(pick)) chosen = pick;
   }
   const modalityOfUnit = (u: number): number => (coverage === 'latent' ? (modalityOf[u] as number) : u);
   chosen ??= coveringSet(candidates, modalityOfUnit, unitOf, units, interEdges, rng);
+  if (requireConditions && !distinct(chosen)) {
+    throw invalidArgument(
+      `no draw of ${interEdges} inter-modal edges in 2000 gave every latent of a modality its own parents and children; change the edge count or drop the flag`,
+      { field: '--require-conditions' },
+    );
+  }
 
   const edges: Edge[] = chosen.map(([a, b]) => [a, b, '-->'] as const);
   if (intraProb > 0) {

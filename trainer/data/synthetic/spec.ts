@@ -29,6 +29,12 @@ export interface SyntheticSpec {
    * inter-modal edge (the weaker guarantee, the only one possible with very few edges).
    */
   coverage: Coverage;
+  /**
+   * Redraw the inter-modal edges until the truth meets the paper's structural conditions (no two
+   * latents of a modality with the same inter-modal parents and children; see identifiability.ts).
+   * Off by default, so the presets' draws stay what they were; the manifest records it.
+   */
+  requireConditions?: boolean;
   /** Probability of each possible intra-modal edge (lower to higher latent index within a modality). */
   intraProb: number;
   /** Strength range of a mechanism: f_i(Pa) is scaled to a standard deviation drawn from this range. */
@@ -98,6 +104,7 @@ export interface SpecOverrides {
   interEdges?: number;
   /** 'auto' (default): 'latent' when the edge count allows it, else 'modality'. */
   coverage?: Coverage | 'auto';
+  requireConditions?: boolean;
   intraProb?: number;
   noiseStd?: number;
   seed?: number;
@@ -224,6 +231,13 @@ export function resolveSpec(preset: string | undefined, o: SpecOverrides): Synth
     );
   }
 
+  if (o.requireConditions === true && coverage !== 'latent') {
+    throw invalidArgument(
+      `an edge count of ${interEdges} leaves some latent without an inter-modal edge, so the paper's conditions cannot hold`,
+      { field: '--require-conditions' },
+    );
+  }
+
   const intraProb = o.intraProb ?? DEFAULTS.intraProb;
   if (!(intraProb >= 0 && intraProb <= 1))
     throw invalidArgument(`must be in [0, 1], got ${intraProb}`, { field: '--intra-prob' });
@@ -240,6 +254,7 @@ export function resolveSpec(preset: string | undefined, o: SpecOverrides): Synth
     n,
     interEdges,
     coverage,
+    ...(o.requireConditions === true ? { requireConditions: true } : {}),
     intraProb,
     strength: [...DEFAULTS.strength],
     noiseStd,

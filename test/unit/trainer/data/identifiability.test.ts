@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Graph } from '../../../../common/graph.js';
 import { column } from '../../../../common/matrix.js';
 import { generateSynthetic } from '../../../../trainer/data/synthetic/generate.js';
+import { Rng } from '../../../../common/random.js';
 import { structuralIdentifiability } from '../../../../trainer/data/synthetic/identifiability.js';
+import { drawLatentGraph } from '../../../../trainer/data/synthetic/latent-graph.js';
 import { resolveSpec } from '../../../../trainer/data/synthetic/spec.js';
 
 const nodes = ['z1_1', 'z1_2', 'z1_3', 'z2_1', 'z2_2', 'z2_3'];
@@ -51,6 +53,22 @@ describe('structural identifiability of a synthetic truth', () => {
     const s = structuralIdentifiability(g);
     expect(s.unlinked).toEqual(['z1_2', 'z1_3', 'z2_2', 'z2_3']);
     expect(s.exchangeable).toEqual([['z2_2', 'z2_3']]);
+  });
+});
+
+describe('drawing a graph that meets the conditions', () => {
+  it('redraws only when asked: the default draw is unchanged, the required one has no exchangeable pair', () => {
+    let violating = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const plain = drawLatentGraph([3, 3], 4, 0, 'latent', new Rng(seed));
+      const again = drawLatentGraph([3, 3], 4, 0, 'latent', new Rng(seed), false);
+      expect(again).toEqual(plain);
+      if (structuralIdentifiability(plain).exchangeable.length > 0) violating++;
+      const required = drawLatentGraph([3, 3], 4, 0, 'latent', new Rng(seed), true);
+      expect(structuralIdentifiability(required)).toEqual({ exchangeable: [], unlinked: [] });
+    }
+    // c2's shape (3 + 3 latents, 4 edges) draws an exchangeable pair often enough to matter.
+    expect(violating).toBeGreaterThan(3);
   });
 });
 
