@@ -62,6 +62,7 @@ export function resultJson(trial: Trial, graph: Graph): Record<string, unknown> 
     r2: r.r2 ?? null,
     shd: r.shd ?? null,
     shd_cdt: r.shdCdt ?? null,
+    truth_conditions_met: r.truthConditionsMet ?? null,
     steps: r.steps,
     stopped_early: r.stoppedEarly,
     wall_s: r.wallS,

@@ -356,7 +356,7 @@ export class TrialManager {
         if (this.over(run)) return;
       }
       stage = 'assembling the result';
-      const result = this.resultOf(run, scores);
+      const result = this.resultOf(run, scores, truth);
       run.trial.result = result;
       const outDir = run.trial.spec?.outDir ?? '';
       if (outDir !== '') {
@@ -452,7 +452,11 @@ export class TrialManager {
     });
   }
 
-  private resultOf(run: Run, scores: EvaluateLatentsResponse | undefined): TrialResult {
+  private resultOf(
+    run: Run,
+    scores: EvaluateLatentsResponse | undefined,
+    truth: TrialTruth | undefined,
+  ): TrialResult {
     const summaries = run.members.map((m) => m.summary as TrainingSummary);
     const first = summaries[0] as TrainingSummary;
     const backends = [...new Set(summaries.map((s) => s.backend).filter((b) => b !== ''))];
@@ -477,6 +481,7 @@ export class TrialManager {
       runDir: '',
       final,
       syncWaitFraction,
+      truthConditionsMet: truth?.conditionsMet,
     };
   }
 

@@ -9,6 +9,7 @@ import { selectColumns, type Table } from '../common/matrix.js';
 import { loadTruth } from '../trainer/data/dataset.js';
 import { readManifest } from '../trainer/data/manifest.js';
 import { generateSynthetic } from '../trainer/data/synthetic/generate.js';
+import { identifiabilityOf } from '../trainer/data/synthetic/identifiability.js';
 import { resolveSpec } from '../trainer/data/synthetic/spec.js';
 import type { TrialSpec } from '../proto/gen/crl/v1/trial.js';
 import type { ResolvedTrialSpec } from './spec.js';
@@ -18,10 +19,15 @@ export interface TrialTruth {
   latents: Table;
   /** The true graph over those latents only. */
   graph: Graph;
+  /**
+   * Whether that graph meets the paper's structural conditions: checked on the trained latents'
+   * subgraph, since a latent linked only to a modality left out of the trial is unlinked in it.
+   */
+  conditionsMet: boolean;
 }
 
 export function loadTrialTruth(resolved: ResolvedTrialSpec, spec: TrialSpec): TrialTruth | undefined {
-  let full: TrialTruth | undefined;
+  let full: Pick<TrialTruth, 'latents' | 'graph'> | undefined;
   if (resolved.source.kind === 'preset') {
     const ds = generateSynthetic(
       resolveSpec(resolved.source.preset, { seed: spec.seed, n: spec.rows === 0 ? undefined : spec.rows }),
@@ -38,7 +44,12 @@ export function loadTrialTruth(resolved: ResolvedTrialSpec, spec: TrialSpec): Tr
   if (missing.length > 0) {
     throw invalidArgument(`the true latents have no column ${missing.join(', ')}`, { field: 'spec' });
   }
-  return { latents: selectColumns(full.latents, cols), graph: restrictGraph(full.graph, names) };
+  const graph = restrictGraph(full.graph, names);
+  return {
+    latents: selectColumns(full.latents, cols),
+    graph,
+    conditionsMet: identifiabilityOf(graph).conditions_met,
+  };
 }
 
 /** The subgraph over `keep` (in that order), with the edges among them. */

@@ -217,6 +217,7 @@ function report(trial: Trial, log: ProgressSink): Record<string, unknown> {
     r2: r.r2 ?? null,
     shd: r.shd ?? null,
     shd_cdt: r.shdCdt ?? null,
+    truth_conditions_met: r.truthConditionsMet ?? null,
     edges: inter.map(([a, b]) => [graph.nodes[a], graph.nodes[b]]),
     steps: r.steps,
     wall_s: r.wallS,

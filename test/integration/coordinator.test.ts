@@ -144,6 +144,8 @@ describe('coordinator service', () => {
     expect(last.result?.mcc).toBeGreaterThan(0.999);
     expect(Object.keys(last.result?.mccPerModality ?? {}).length).toBeGreaterThan(0);
     expect(last.result?.shd).toBeTypeOf('number');
+    // c1's truth meets the paper's conditions, and the flag survives the wire.
+    expect(last.result?.truthConditionsMet).toBe(true);
     const got = await rpc.getTrial({ trialId: id });
     expect(got.trial?.state).toBe(TrialState.TRIAL_STATE_SUCCEEDED);
     // A watcher of an ended trial gets its snapshot and the end.

@@ -167,6 +167,12 @@ export interface TrialResult {
     | undefined;
   /** Seconds each trainer spent waiting on parameter sync, over its training wall time. */
   syncWaitFraction: { [key: string]: number };
+  /**
+   * Whether the true graph over the trained latents meets the paper's structural conditions (no
+   * two latents of a modality with the same parents and children, none without an inter-modal
+   * edge); absent when the data carry no truth.
+   */
+  truthConditionsMet?: boolean | undefined;
 }
 
 export interface TrialResult_MccPerModalityEntry {
@@ -1037,6 +1043,7 @@ function createBaseTrialResult(): TrialResult {
     runDir: "",
     final: undefined,
     syncWaitFraction: {},
+    truthConditionsMet: undefined,
   };
 }
 
@@ -1081,6 +1088,9 @@ export const TrialResult: MessageFns<TrialResult> = {
     globalThis.Object.entries(message.syncWaitFraction).forEach(([key, value]: [string, number]) => {
       TrialResult_SyncWaitFractionEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
     });
+    if (message.truthConditionsMet !== undefined) {
+      writer.uint32(112).bool(message.truthConditionsMet);
+    }
     return writer;
   },
 
@@ -1207,6 +1217,14 @@ export const TrialResult: MessageFns<TrialResult> = {
             }
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.truthConditionsMet = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1302,6 +1320,11 @@ export const TrialResult: MessageFns<TrialResult> = {
           {},
         )
         : {},
+      truthConditionsMet: isSet(object.truthConditionsMet)
+        ? globalThis.Boolean(object.truthConditionsMet)
+        : isSet(object.truth_conditions_met)
+        ? globalThis.Boolean(object.truth_conditions_met)
+        : undefined,
     };
   },
 
@@ -1358,6 +1381,9 @@ export const TrialResult: MessageFns<TrialResult> = {
         });
       }
     }
+    if (message.truthConditionsMet !== undefined) {
+      obj.truthConditionsMet = message.truthConditionsMet;
+    }
     return obj;
   },
 
@@ -1397,6 +1423,7 @@ export const TrialResult: MessageFns<TrialResult> = {
       },
       {},
     );
+    message.truthConditionsMet = object.truthConditionsMet ?? undefined;
     return message;
   },
 };
