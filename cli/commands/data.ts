@@ -6,7 +6,7 @@ import { loadCohort } from '../../trainer/data/cohort/load.js';
 import { loadTruth } from '../../trainer/data/dataset.js';
 import { FILE_PRESETS } from '../../trainer/data/file-presets.js';
 import { generateSynthetic } from '../../trainer/data/synthetic/generate.js';
-import { weakestEdge } from '../../trainer/data/synthetic/identifiability.js';
+import { identifiabilitySummary } from '../../trainer/data/synthetic/identifiability.js';
 import { PRESETS, resolveSpec } from '../../trainer/data/synthetic/spec.js';
 import { writeSyntheticDataset } from '../../trainer/data/synthetic/write.js';
 import { choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
@@ -176,12 +176,7 @@ export function registerDataCommands(program: Command): void {
         inter_edges: manifest.generator?.['inter_edges'],
         sparsity: manifest.generator?.['sparsity'],
         coverage: spec.coverage,
-        identifiability: {
-          conditions_met: dataset.identifiability.conditions_met,
-          exchangeable: dataset.identifiability.exchangeable,
-          unlinked: dataset.identifiability.unlinked,
-          weakest_edge: weakestEdge(dataset.identifiability.edges),
-        },
+        identifiability: identifiabilitySummary(dataset.identifiability),
         seed: spec.seed,
         seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
       });

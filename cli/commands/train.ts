@@ -15,7 +15,10 @@ import { kernelRidgeR2, matchingToRelabel, mcc, shd } from '../../evaluator/inde
 import { BACKEND_CHOICES, selectBackend } from '../../trainer/backend/index.js';
 import { loadTrainingInput, type TrainingInput } from '../../trainer/data/input.js';
 import { completeRows, missingLatentCells } from '../../trainer/data/rows/block.js';
-import { weakestEdge, type EdgeStrength } from '../../trainer/data/synthetic/identifiability.js';
+import {
+  identifiabilitySummary,
+  type IdentifiabilitySummary,
+} from '../../trainer/data/synthetic/identifiability.js';
 import { PRESETS } from '../../trainer/data/synthetic/spec.js';
 import { CrlModel, modelConfig, type ModalitySpec, type ModelConfig } from '../../trainer/model/index.js';
 import {
@@ -88,7 +91,7 @@ export interface TrainResult {
   shd: number | null;
   shd_cdt: number | null;
   /** Whether the truth meets the paper's structural conditions, its weakest edge (null without truth). */
-  truth_identifiability: TruthIdentifiability | null;
+  truth_identifiability: IdentifiabilitySummary | null;
   steps: number;
   stopped_early: boolean;
   /** Step of the evaluation with the lowest validation loss; with restore_best, the model's parameters. */
@@ -103,20 +106,6 @@ export interface TrainResult {
   hyperparameters: { model: Omit<ModelConfig, 'modalities'>; training: TrainOptions };
   edges: number;
   final: CurveRow | null;
-}
-
-export interface TruthIdentifiability {
-  conditions_met: boolean;
-  exchangeable: [string, string][];
-  unlinked: string[];
-  weakest_edge: EdgeStrength | null;
-}
-
-function truthIdentifiability(input: TrainingInput): TruthIdentifiability | null {
-  const id = input.truth?.identifiability;
-  if (id === undefined) return null;
-  const { conditions_met, exchangeable, unlinked } = id;
-  return { conditions_met, exchangeable, unlinked, weakest_edge: weakestEdge(id.edges) ?? null };
 }
 
 /** Inter-modal edges only (intra-modal edges are not scored). */
@@ -237,7 +226,8 @@ async function trainAndWrite(
     const { modalities: _m, ...modelHyper } = config;
     const result: TrainResult = {
       ...scores,
-      truth_identifiability: truthIdentifiability(input),
+      truth_identifiability:
+        input.truth === undefined ? null : identifiabilitySummary(input.truth.identifiability),
       steps: summary.steps,
       stopped_early: summary.stoppedEarly,
       best_step: summary.bestStep,

@@ -20,6 +20,9 @@ function snapshot(dir: string): Map<string, Buffer> {
 
 describe('crl data generate', () => {
   const root = tempDir();
+  /** crl data generate with c2 seed `seed` at 400 rows, then `extra`. */
+  const generateC2 = (seed: string, ...extra: string[]) =>
+    runCli(['data', 'generate', '--preset', 'c2', '--seed', seed, '--n', '400', ...extra]);
 
   it('writes byte-identical datasets for the same seed and different ones for another seed', async () => {
     const a = join(root, 'a');
@@ -140,7 +143,7 @@ describe('crl data generate', () => {
   it('reports what the drawn truth lets any method identify, on stdout and in the manifest', async () => {
     // c2 seed 1 draws z1_2, z1_3 -> z2_2 only and z1_1 -> z2_1, z2_3 only: two exchangeable pairs.
     const dir = join(root, 'c2-s1');
-    const r = await runCli(['data', 'generate', '--preset', 'c2', '--seed', '1', '--n', '400', '--out', dir]);
+    const r = await generateC2('1', '--out', dir);
     expect(r.code, r.stderr).toBe(0);
     const printed = JSON.parse(r.stdout).identifiability;
     expect(printed).toMatchObject({
@@ -159,35 +162,12 @@ describe('crl data generate', () => {
     );
     // --require-conditions redraws seed 1's edges until every latent has neighbours of its own.
     const redrawn = join(root, 'c2-s1-conditions');
-    const rc = await runCli([
-      'data',
-      'generate',
-      '--preset',
-      'c2',
-      '--seed',
-      '1',
-      '--n',
-      '400',
-      '--require-conditions',
-      '--out',
-      redrawn,
-    ]);
+    const rc = await generateC2('1', '--require-conditions', '--out', redrawn);
     expect(rc.code, rc.stderr).toBe(0);
     expect(JSON.parse(rc.stdout).identifiability).toMatchObject({ conditions_met: true, exchangeable: [] });
     const spec = JSON.parse(readFileSync(join(redrawn, 'dataset.json'), 'utf8')).generator.spec;
     expect(spec.requireConditions).toBe(true);
-    const other = await runCli([
-      'data',
-      'generate',
-      '--preset',
-      'c2',
-      '--seed',
-      '2',
-      '--n',
-      '400',
-      '--out',
-      join(root, 'c2-s2'),
-    ]);
+    const other = await generateC2('2', '--out', join(root, 'c2-s2'));
     expect(JSON.parse(other.stdout).identifiability.conditions_met).toBe(true);
   });
 

@@ -18,7 +18,7 @@
  */
 import { latentModality, parentsOf, type Graph } from '../../../common/graph.js';
 import { Rng } from '../../../common/random.js';
-import { evaluateMechanism, type Mechanism } from './mechanisms.js';
+import { evaluateMechanism, standardise, type Mechanism } from './mechanisms.js';
 
 export interface EdgeStrength {
   from: string;
@@ -75,6 +75,19 @@ export function identifiabilityOf(graph: Graph): Identifiability {
   };
 }
 
+/** What a run reports of its truth: the conditions, the offending latents, the weakest edge. */
+export interface IdentifiabilitySummary {
+  conditions_met: boolean;
+  exchangeable: [string, string][];
+  unlinked: string[];
+  weakest_edge: EdgeStrength | null;
+}
+
+export function identifiabilitySummary(id: Identifiability): IdentifiabilitySummary {
+  const { conditions_met, exchangeable, unlinked } = id;
+  return { conditions_met, exchangeable, unlinked, weakest_edge: weakestEdge(id.edges) ?? null };
+}
+
 /** The weakest edge by total effect (undefined without edge strengths). */
 export function weakestEdge(edges: readonly EdgeStrength[]): EdgeStrength | undefined {
   return edges.reduce<EdgeStrength | undefined>(
@@ -104,11 +117,11 @@ export function edgeStrengths(
   mechanisms.forEach((mech, child) => {
     if (mech.parents.length === 0 || n < 2) return;
     const base = evaluateMechanism(mech, head, n);
-    const { std } = meanStd(base);
+    const { std } = standardise(Float64Array.from(base));
     // sampleLatents scales f to strength * noiseStd before adding the noise; z_child has unit
     // variance after standardising, so the scale of f in z units is strength * noiseStd / (std * sd(z raw)).
     const raw = (mech.strength * noiseStd) ** 2 + noiseStd ** 2;
-    const scale = (mech.strength * noiseStd) / (std > 1e-12 ? std : 1) / Math.sqrt(raw);
+    const scale = (mech.strength * noiseStd) / std / Math.sqrt(raw);
     for (const p of mech.parents) {
       const shuffled = head.map((col, j) => (j === p ? permute(col, rng) : col));
       const moved = evaluateMechanism(mech, shuffled, n);
@@ -127,13 +140,4 @@ export function edgeStrengths(
 function permute(col: Float64Array, rng: Rng): Float64Array {
   const order = rng.permutation(col.length);
   return Float64Array.from(order, (i) => col[i] as number);
-}
-
-function meanStd(x: Float64Array): { mean: number; std: number } {
-  let mean = 0;
-  for (const v of x) mean += v;
-  mean /= x.length;
-  let ss = 0;
-  for (const v of x) ss += (v - mean) ** 2;
-  return { mean, std: Math.sqrt(ss / x.length) };
 }
