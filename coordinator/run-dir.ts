@@ -1,6 +1,7 @@
 /**
  * The run directory of a trial trained on the cluster, laid out like `crl train --out` writes it
- * so the same tools read both: result.json, latents.csv, graph.json (+ .dot, .svg), curve.csv.
+ * so the same tools read both: result.json, latents.csv, exogenous.csv, graph.json (+ .dot, .svg),
+ * curve.csv.
  * It is staged and renamed into place in one step, so a directory that exists is complete.
  */
 import { resolve } from 'node:path';
@@ -23,6 +24,10 @@ export interface RunDirectoryContent {
   participants?: string[];
   /** Cells without an estimate (participant lacks the modality), row-major n x d. */
   missing?: Uint8Array;
+  /** n x e exogenous slots (`eta<m>_<j>`), written as exogenous.csv when there are any. */
+  exogenous?: Table;
+  /** Their cells without an estimate, row-major n x e. */
+  missingExogenous?: Uint8Array;
   graph: Graph;
   curve: readonly Progress[];
 }
@@ -39,6 +44,10 @@ export async function writeRunDirectory(dir: string, content: RunDirectoryConten
   };
   writeDirectoryAtomically(target, { flag: 'spec.out_dir' }, (out) => {
     out.write('latents.csv', formatLatentsCsv(content.latents, content.participants, content.missing));
+    const exo = content.exogenous;
+    if (exo !== undefined && exo.columns.length > 0) {
+      out.write('exogenous.csv', formatLatentsCsv(exo, content.participants, content.missingExogenous));
+    }
     out.write('graph.json', formatGraph(content.graph));
     out.write('graph.dot', dot);
     out.write('graph.svg', svg);
@@ -62,6 +71,8 @@ export function resultJson(trial: Trial, graph: Graph): Record<string, unknown> 
     r2: r.r2 ?? null,
     shd: r.shd ?? null,
     shd_cdt: r.shdCdt ?? null,
+    mcc_aligned: r.mccAligned ?? null,
+    mcc_aligned_per_modality: r.mccAligned === undefined ? null : { ...r.mccAlignedPerModality },
     truth_conditions_met: r.truthConditionsMet ?? null,
     steps: r.steps,
     stopped_early: r.stoppedEarly,
@@ -113,6 +124,7 @@ function progressJson(p: Progress): Record<string, number> {
 function emptyResult(): TrialResult {
   return {
     mccPerModality: {},
+    mccAlignedPerModality: {},
     graph: undefined,
     steps: 0,
     stoppedEarly: false,

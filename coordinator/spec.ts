@@ -31,6 +31,10 @@ export interface ResolvedTrialSpec {
   latentNames: string[];
   /** Start column of each trained modality in the latent matrix, by name. */
   latentOffsets: Map<string, number>;
+  /** Column names of the trial's exogenous-slot matrix (`eta<m>_<j>`), modality by modality. */
+  exogenousNames: string[];
+  /** Start column of each trained modality in the exogenous matrix, by name. */
+  exogenousOffsets: Map<string, number>;
   model: ModelSize;
 }
 
@@ -53,11 +57,15 @@ export function resolveTrialSpec(spec: TrialSpec | undefined): ResolvedTrialSpec
   const modalities = selectModalities(all, spec.modalities);
   const latentNames: string[] = [];
   const latentOffsets = new Map<string, number>();
+  const exogenousNames: string[] = [];
+  const exogenousOffsets = new Map<string, number>();
   for (const m of modalities) {
     latentOffsets.set(m.name, latentNames.length);
     for (let i = 0; i < m.latents; i++) latentNames.push(latentName(m.index + 1, i + 1));
+    exogenousOffsets.set(m.name, exogenousNames.length);
+    for (let j = 0; j < m.exogenous; j++) exogenousNames.push(`eta${m.index + 1}_${j + 1}`);
   }
-  return { source, modalities, rows, latentNames, latentOffsets, model };
+  return { source, modalities, rows, latentNames, latentOffsets, exogenousNames, exogenousOffsets, model };
 }
 
 function presetModalities(spec: TrialSpec): {

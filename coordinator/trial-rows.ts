@@ -13,11 +13,13 @@ export interface TrialRows {
   complete: Uint8Array | undefined;
   /** Latent cells (row-major n x d) without an estimate; undefined when every cell has one. */
   missing: Uint8Array | undefined;
+  /** The same for the exogenous slots (row-major n x e). */
+  missingExogenous: Uint8Array | undefined;
 }
 
 export async function trialRows(resolved: ResolvedTrialSpec): Promise<TrialRows> {
   if (resolved.source.kind !== 'data_dir')
-    return { participants: undefined, complete: undefined, missing: undefined };
+    return { participants: undefined, complete: undefined, missing: undefined, missingExogenous: undefined };
   const cohort = await loadCohort(resolved.source.dir, { read: [] });
   const presence = resolved.modalities.map(
     (m) => cohort.presence[cohort.specs.findIndex((s) => s.name === m.name)],
@@ -27,6 +29,11 @@ export async function trialRows(resolved: ResolvedTrialSpec): Promise<TrialRows>
     complete: completeRows(presence, cohort.n),
     missing: missingLatentCells(
       resolved.modalities.map((m) => m.latents),
+      presence,
+      cohort.n,
+    ),
+    missingExogenous: missingLatentCells(
+      resolved.modalities.map((m) => m.exogenous),
       presence,
       cohort.n,
     ),

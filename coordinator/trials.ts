@@ -37,13 +37,14 @@ import {
   type TrialResult,
   type TrialSpec,
 } from '../proto/gen/crl/v1/trial.js';
-import { LatentAssembler } from './latents.js';
+import { alignedMccOf, type AlignedMcc } from '../evaluator/index.js';
+import { LatentAssembler, type AssembledCode } from './latents.js';
 import { placeModalities } from './placement.js';
 import type { TrainerEntry, TrainerRegistry } from './registry.js';
 import { writeRunDirectory } from './run-dir.js';
 import { resolveTrialSpec, type ResolvedTrialSpec } from './spec.js';
 import { trialRows } from './trial-rows.js';
-import { loadTrialTruth, type TrialTruth } from './truth.js';
+import { loadTrialTruth, trialModalityCode, type TrialTruth } from './truth.js';
 import { isTerminal } from './trial-state.js';
 
 export interface SubmitRequest {
@@ -337,7 +338,7 @@ export class TrialManager {
     this.transition(run, TrialState.TRIAL_STATE_EVALUATING, 'training finished; collecting latents');
     let stage = 'collecting latents';
     try {
-      const latents = await this.collectLatents(run);
+      const { latents, exogenous } = await this.collectLatents(run);
       if (this.over(run)) return;
       stage = 'reading who lacks which modality';
       const rows = await trialRows(run.resolved);
@@ -356,7 +357,11 @@ export class TrialManager {
         if (this.over(run)) return;
       }
       stage = 'assembling the result';
-      const result = this.resultOf(run, scores, truth);
+      const aligned =
+        truth === undefined
+          ? undefined
+          : alignedMccOf(truth, trialModalityCode(run.resolved), latents, exogenous, rows.complete);
+      const result = this.resultOf(run, scores, truth, aligned);
       run.trial.result = result;
       const outDir = run.trial.spec?.outDir ?? '';
       if (outDir !== '') {
@@ -373,8 +378,10 @@ export class TrialManager {
           // Written only on the way to success: the file records the outcome, not this stage.
           trial: { ...run.trial, state: TrialState.TRIAL_STATE_SUCCEEDED },
           latents,
+          exogenous,
           ...(rows.participants === undefined ? {} : { participants: rows.participants }),
           ...(rows.missing === undefined ? {} : { missing: rows.missing }),
+          ...(rows.missingExogenous === undefined ? {} : { missingExogenous: rows.missingExogenous }),
           graph,
           curve: run.lead.summary?.curve ?? [],
         });
@@ -387,7 +394,7 @@ export class TrialManager {
   }
 
   /** The latent matrix from every trainer's GetLatents stream (see LatentAssembler). */
-  private async collectLatents(run: Run): Promise<Table> {
+  private async collectLatents(run: Run): Promise<AssembledCode> {
     const assembler = new LatentAssembler(run.resolved);
     await Promise.all(
       run.members.map(
@@ -456,6 +463,7 @@ export class TrialManager {
     run: Run,
     scores: EvaluateLatentsResponse | undefined,
     truth: TrialTruth | undefined,
+    aligned: AlignedMcc | undefined,
   ): TrialResult {
     const summaries = run.members.map((m) => m.summary as TrainingSummary);
     const first = summaries[0] as TrainingSummary;
@@ -482,6 +490,11 @@ export class TrialManager {
       final,
       syncWaitFraction,
       truthConditionsMet: truth?.conditionsMet,
+      mccAligned: aligned?.mcc_aligned ?? undefined,
+      // A modality whose code cannot be aligned (null) has no entry: the map holds numbers only.
+      mccAlignedPerModality: Object.fromEntries(
+        Object.entries(aligned?.per_modality ?? {}).filter((e): e is [string, number] => e[1] !== null),
+      ),
     };
   }
 

@@ -6,7 +6,8 @@
 import { invalidArgument } from '../common/errors.js';
 import type { Graph } from '../common/graph.js';
 import { selectColumns, type Table } from '../common/matrix.js';
-import { loadTruth } from '../trainer/data/dataset.js';
+import { loadTruth, type TruthExogenous } from '../trainer/data/dataset.js';
+import type { ModalityCode } from '../evaluator/index.js';
 import { readManifest } from '../trainer/data/manifest.js';
 import { generateSynthetic } from '../trainer/data/synthetic/generate.js';
 import { identifiabilityOf } from '../trainer/data/synthetic/identifiability.js';
@@ -24,15 +25,20 @@ export interface TrialTruth {
    * subgraph, since a latent linked only to a modality left out of the trial is unlinked in it.
    */
   conditionsMet: boolean;
+  /** The true exogenous variables, where the data record them (for the aligned MCC). */
+  exogenous?: TruthExogenous;
 }
 
 export function loadTrialTruth(resolved: ResolvedTrialSpec, spec: TrialSpec): TrialTruth | undefined {
-  let full: Pick<TrialTruth, 'latents' | 'graph'> | undefined;
+  let full: Pick<TrialTruth, 'latents' | 'graph' | 'exogenous'> | undefined;
   if (resolved.source.kind === 'preset') {
     const ds = generateSynthetic(
       resolveSpec(resolved.source.preset, { seed: spec.seed, n: spec.rows === 0 ? undefined : spec.rows }),
     );
-    full = { latents: ds.latents, graph: ds.graph };
+    const columns = Object.fromEntries(
+      ds.modalities.map((m, i) => [m.name, ds.exogenous.columns.filter((c) => c.startsWith(`eta${i + 1}_`))]),
+    );
+    full = { latents: ds.latents, graph: ds.graph, exogenous: { table: ds.exogenous, columns } };
   } else {
     const dir = resolved.source.dir;
     full = loadTruth(dir, readManifest(dir));
@@ -49,7 +55,21 @@ export function loadTrialTruth(resolved: ResolvedTrialSpec, spec: TrialSpec): Tr
     latents: selectColumns(full.latents, cols),
     graph,
     conditionsMet: identifiabilityOf(graph).conditions_met,
+    ...(full.exogenous === undefined ? {} : { exogenous: full.exogenous }),
   };
+}
+
+/** Each trained modality's columns in the trial's latent and exogenous matrices. */
+export function trialModalityCode(resolved: ResolvedTrialSpec): ModalityCode[] {
+  return resolved.modalities.map((m) => {
+    const z0 = resolved.latentOffsets.get(m.name) as number;
+    const e0 = resolved.exogenousOffsets.get(m.name) as number;
+    return {
+      name: m.name,
+      latents: resolved.latentNames.slice(z0, z0 + m.latents),
+      exogenous: resolved.exogenousNames.slice(e0, e0 + m.exogenous),
+    };
+  });
 }
 
 /** The subgraph over `keep` (in that order), with the edges among them. */

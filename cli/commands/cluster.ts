@@ -205,7 +205,7 @@ function report(trial: Trial, log: ProgressSink): Record<string, unknown> {
       `  MCC ${fmt(r.mcc)}  (${Object.entries(r.mccPerModality)
         .map(([m, v]) => `${m} ${v.toFixed(3)}`)
         .join(', ')})\n` +
-      `  R2  ${fmt(r.r2)}   SHD ${r.shd ?? 'n/a'} (cdt ${r.shdCdt ?? 'n/a'})\n` +
+      `  R2  ${fmt(r.r2)}   SHD ${r.shd ?? 'n/a'} (cdt ${r.shdCdt ?? 'n/a'})   aligned MCC ${fmt(r.mccAligned)}\n` +
       `  learned inter-modal graph: ${inter.length === 0 ? '(no edges)' : inter.map(([a, b]) => `${graph.nodes[a]} --> ${graph.nodes[b]}`).join(', ')}\n` +
       `  run directory: ${r.runDir}\n`,
   );
@@ -217,6 +217,8 @@ function report(trial: Trial, log: ProgressSink): Record<string, unknown> {
     r2: r.r2 ?? null,
     shd: r.shd ?? null,
     shd_cdt: r.shdCdt ?? null,
+    mcc_aligned: r.mccAligned ?? null,
+    mcc_aligned_per_modality: r.mccAligned === undefined ? null : r.mccAlignedPerModality,
     truth_conditions_met: r.truthConditionsMet ?? null,
     edges: inter.map(([a, b]) => [graph.nodes[a], graph.nodes[b]]),
     steps: r.steps,

@@ -11,7 +11,7 @@ import { formatGraph, latentModality, type Graph } from '../../common/graph.js';
 import { invalidArgument } from '../../common/errors.js';
 import { makeTable, selectColumns, selectRows, type Table } from '../../common/matrix.js';
 import { StagedDirectory, writeDirectoryAtomically } from '../../common/output-dir.js';
-import { kernelRidgeR2, matchingToRelabel, mcc, shd } from '../../evaluator/index.js';
+import { alignedMccOf, kernelRidgeR2, matchingToRelabel, mcc, shd } from '../../evaluator/index.js';
 import { BACKEND_CHOICES, selectBackend } from '../../trainer/backend/index.js';
 import { loadTrainingInput, type TrainingInput } from '../../trainer/data/input.js';
 import { completeRows, missingLatentCells } from '../../trainer/data/rows/block.js';
@@ -36,6 +36,7 @@ import {
   type TrainSummary,
 } from '../../trainer/training/index.js';
 import { choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
+import { codeColumns, exogenousTable } from './aligned.js';
 
 export interface TrainRunOptions {
   data?: string;
@@ -88,6 +89,13 @@ export interface TrainResult {
   mcc: number | null;
   mcc_per_modality: Record<string, number> | null;
   r2: number | null;
+  /**
+   * MCC after the best rotation of each modality's whole code onto its truth (aligned-mcc.ts): how
+   * much of the gap to 1 is the placement of latents in the code rather than their loss (null
+   * without truth).
+   */
+  mcc_aligned: number | null;
+  mcc_aligned_per_modality: Record<string, number | null> | null;
   shd: number | null;
   shd_cdt: number | null;
   /** Whether the truth meets the paper's structural conditions, its weakest edge (null without truth). */
@@ -222,7 +230,19 @@ async function trainAndWrite(
     // restarts >= 1, so the loop kept one.
     const kept = chosen as TrainedRun;
     const { model, trainer, summary, est, graph } = kept;
-    const scores = { ...kept.scores, r2: r2Score(input, model.layout.names, est, complete) };
+    const code = kept.engine.codes();
+    const exogenous = exogenousTable(code, config, data.n);
+    const aligned =
+      input.truth === undefined
+        ? undefined
+        : alignedMccOf(input.truth, codeColumns(config), est, exogenous, complete);
+    const scores = {
+      ...kept.scores,
+      r2: r2Score(input, model.layout.names, est, complete),
+      mcc_aligned: aligned?.mcc_aligned ?? null,
+      mcc_aligned_per_modality: aligned?.per_modality ?? null,
+    };
+    const exogenousCounts = config.modalities.map((m) => m.exogenous);
     const { modalities: _m, ...modelHyper } = config;
     const result: TrainResult = {
       ...scores,
@@ -255,6 +275,16 @@ async function trainAndWrite(
     const ckpt = serializeCheckpoint(trainer);
     writeDirectoryAtomically(o.out, { overwrite: o.force ?? false, flag: '--out' }, (dir) => {
       dir.write('latents.csv', formatLatentsCsv(est, input.participants, missing));
+      if (exogenousCounts.some((e) => e > 0)) {
+        dir.write(
+          'exogenous.csv',
+          formatLatentsCsv(
+            exogenous,
+            input.participants,
+            missingLatentCells(exogenousCounts, input.presence, data.n),
+          ),
+        );
+      }
       dir.write('scaling.json', `${JSON.stringify(input.scaling, null, 2)}\n`);
       dir.write('graph.json', formatGraph(graph));
       dir.write('curve.csv', curveCsv(summary.curve));

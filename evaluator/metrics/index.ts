@@ -1,4 +1,12 @@
 /** Identifiability metrics: MCC and R² for latents, SHD for graphs, and their building blocks. */
+export {
+  alignedMcc,
+  alignedMccOf,
+  type AlignedMcc,
+  type AlignmentBlock,
+  type ModalityCode,
+  type TruthForAlignment,
+} from './aligned-mcc.js';
 export { linearSumAssignment, type Assignment, type CostMatrix } from './assignment.js';
 export {
   averageRanks,

@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNumericCsv } from '../../common/csv.js';
 import { readGraph } from '../../common/graph.js';
+import { alignedMccOf } from '../../evaluator/metrics/aligned-mcc.js';
+import { generateSynthetic } from '../../trainer/data/synthetic/generate.js';
+import { resolveSpec } from '../../trainer/data/synthetic/spec.js';
 import { clientOptions } from '../../common/rpc/server.js';
 import { CoordinatorClient } from '../../coordinator/client.js';
 import { startLocalCluster, type LocalCluster } from '../../deploy/local/cluster.js';
@@ -175,6 +178,26 @@ describe('a local cluster of 2 trainers', () => {
       expect(mcc).toBeGreaterThan(0);
       expect(mcc).toBeLessThanOrEqual(1);
       expect(result).toMatchObject({ state: 'succeeded', steps: 200 });
+      // The trainers' exogenous slots came back over gRPC into exogenous.csv, and the aligned MCC
+      // the coordinator reported is the one these files give against the preset's truth.
+      const exogenous = readNumericCsv(join(out, 'exogenous.csv'));
+      expect(exogenous.columns).toEqual(['eta1_1', 'eta2_1']);
+      expect(exogenous.nRows).toBe(ROWS);
+      const truth = generateSynthetic(resolveSpec('c1', { seed: 1, n: ROWS }));
+      const again = alignedMccOf(
+        {
+          latents: truth.latents,
+          exogenous: { table: truth.exogenous, columns: { m1: ['eta1_1'], m2: ['eta2_1'] } },
+        },
+        [
+          { name: 'm1', latents: ['z1_1', 'z1_2'], exogenous: ['eta1_1'] },
+          { name: 'm2', latents: ['z2_1', 'z2_2'], exogenous: ['eta2_1'] },
+        ],
+        readNumericCsv(join(out, 'latents.csv')),
+        exogenous,
+      );
+      expect(result['mcc_aligned']).toBeCloseTo(again.mcc_aligned as number, 4);
+      expect(printed['mcc_aligned']).toBe(result['mcc_aligned']);
 
       mainTrial = printed['trial'] as string;
       const trial = await client.get(mainTrial);

@@ -69,7 +69,7 @@ function watchToEnd(client: CoordinatorServiceClient, trialId: string): Promise<
 }
 
 const ROWS = 200;
-const LAYOUT = { m1: { index: 1, latents: 2 }, m2: { index: 2, latents: 2 } };
+const LAYOUT = { m1: { index: 1, latents: 2, exogenous: 1 }, m2: { index: 2, latents: 2, exogenous: 1 } };
 
 describe('coordinator service', () => {
   let coordinator: RunningCoordinator;
@@ -77,9 +77,16 @@ describe('coordinator service', () => {
   let client: CoordinatorServiceClient;
   let rpc: ReturnType<typeof rpcOf>;
   const trainers: FakeTrainer[] = [];
-  const truth = generateSynthetic(resolveSpec('c1', { seed: 3, n: ROWS })).latents;
+  const { latents: truth, exogenous: trueExogenous } = generateSynthetic(
+    resolveSpec('c1', { seed: 3, n: ROWS }),
+  );
   const trueZ = (modality: string, row: number, j: number) =>
     truth.data[row * truth.columns.length + truth.columns.indexOf(`z${modality.slice(1)}_${j + 1}`)]!;
+  // The exogenous slots carry the true eta: with them the aligned MCC is complete.
+  const trueEta = (modality: string, row: number) =>
+    trueExogenous.data[
+      row * trueExogenous.columns.length + trueExogenous.columns.indexOf(`eta${modality.slice(1)}_1`)
+    ]!;
 
   beforeAll(async () => {
     evaluator = await startEvaluatorServer();
@@ -93,7 +100,7 @@ describe('coordinator service', () => {
     client = new CoordinatorServiceClient(coordinator.address, credentials.createInsecure(), clientOptions());
     rpc = rpcOf(client);
     for (let i = 0; i < 2; i++)
-      trainers.push(await startFakeTrainer({ layout: LAYOUT, rows: ROWS, z: trueZ }));
+      trainers.push(await startFakeTrainer({ layout: LAYOUT, rows: ROWS, z: trueZ, eta: trueEta }));
     trainers.push(await startFakeTrainer({ layout: LAYOUT, rows: ROWS, behaviour: 'hang' }));
   });
 
@@ -146,6 +153,9 @@ describe('coordinator service', () => {
     expect(last.result?.shd).toBeTypeOf('number');
     // c1's truth meets the paper's conditions, and the flag survives the wire.
     expect(last.result?.truthConditionsMet).toBe(true);
+    // The trainers sent the truth in every slot: the aligned MCC says so, modality by modality.
+    expect(last.result?.mccAligned).toBeGreaterThan(0.999);
+    expect(Object.keys(last.result?.mccAlignedPerModality ?? {})).toEqual(['1', '2']);
     const got = await rpc.getTrial({ trialId: id });
     expect(got.trial?.state).toBe(TrialState.TRIAL_STATE_SUCCEEDED);
     // A watcher of an ended trial gets its snapshot and the end.

@@ -214,19 +214,27 @@ export class GroupEngine implements StepEngine {
   }
 
   /** Posterior means of owned modality m's z for this trainer's shard of all rows. */
-  latents(m: number): { rowOffset: number; rows: number; values: Float32Array } {
+  latents(m: number): { rowOffset: number; rows: number; values: Float32Array; exogenous: Float32Array } {
     const x = this.data.get(m);
     if (x === undefined)
       throw new CrlError('NOT_FOUND', `modality ${this.names[m]} is not on trainer ${this.self}`);
     const [start, end] = shardRange(x.n, this.shard, this.topology.shards);
-    const k = this.model.config.modalities[m]?.latents ?? 0;
+    const spec = this.model.config.modalities[m];
+    const k = spec?.latents ?? 0;
+    const e = spec?.exogenous ?? 0;
     const out = new Float32Array((end - start) * k);
+    const exo = new Float32Array((end - start) * e);
     for (const chunk of rowChunks(end - start, 4096)) {
       const rows = chunk.map((r) => r + start);
-      const vals = tf.tidy(() => this.model.encodeModalityLatents(m, this.rowsOf(m, rows)).dataSync());
-      out.set(vals, (chunk[0] as number) * k);
+      const code = tf.tidy(() => this.model.encodeModalityCode(m, this.rowsOf(m, rows)).dataSync());
+      // The code is [z eta] per row: split it into the two outputs.
+      const first = chunk[0] as number;
+      for (let r = 0; r < chunk.length; r++) {
+        out.set(code.subarray(r * (k + e), r * (k + e) + k), (first + r) * k);
+        exo.set(code.subarray(r * (k + e) + k, (r + 1) * (k + e)), (first + r) * e);
+      }
     }
-    return { rowOffset: start, rows: end - start, values: out };
+    return { rowOffset: start, rows: end - start, values: out, exogenous: exo };
   }
 
   dispose(): void {

@@ -256,15 +256,27 @@ export class CrlModel {
     return this.flow.forward(z, this.adjacency.gate(opts.training, opts.seed));
   }
 
+  /**
+   * Posterior means of the whole code [z(1) eta(1) z(2) eta(2) ...] as the prior sees it (rotated),
+   * (B, sum of k_m + e_m). Call inside tf.tidy.
+   */
+  encodeCode(xs: readonly tf.Tensor2D[]): tf.Tensor2D {
+    return concat(xs.map((x, m) => this.rotate(m, this.part(this.encoders, m).apply(x).mean)));
+  }
+
   /** Posterior means of z (B, d) for a batch: the estimated latents. Call inside tf.tidy. */
   encodeLatents(xs: readonly tf.Tensor2D[]): tf.Tensor2D {
-    const mean = concat(xs.map((x, m) => this.rotate(m, this.part(this.encoders, m).apply(x).mean)));
-    return tf.gather(mean, this.zIndex, 1) as tf.Tensor2D;
+    return tf.gather(this.encodeCode(xs), this.zIndex, 1) as tf.Tensor2D;
+  }
+
+  /** Posterior means of modality m's whole code [z eta] (B, k_m + e_m), rotated. Call inside tf.tidy. */
+  encodeModalityCode(m: number, x: tf.Tensor2D): tf.Tensor2D {
+    return this.rotate(m, this.part(this.encoders, m).apply(x).mean);
   }
 
   /** Posterior means of modality m's z (B, k_m). Call inside tf.tidy. */
   encodeModalityLatents(m: number, x: tf.Tensor2D): tf.Tensor2D {
-    const mean = this.rotate(m, this.part(this.encoders, m).apply(x).mean);
+    const mean = this.encodeModalityCode(m, x);
     const k = this.config.modalities[m]?.latents ?? 0;
     return k === mean.shape[1] ? mean : (tf.slice(mean, [0, 0], [-1, k]) as tf.Tensor2D);
   }

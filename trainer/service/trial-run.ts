@@ -251,14 +251,16 @@ export class TrialRun {
     if (!this.done)
       throw new CrlError('FAILED_PRECONDITION', `trial ${this.trialId} has not finished training here`);
     for (const [k, name] of this.ownNames) {
-      const { rowOffset, rows, values } = this.member.engine.latents(k);
+      const { rowOffset, rows, values, exogenous } = this.member.engine.latents(k);
       const width = rows === 0 ? 0 : values.length / rows;
+      const e = rows === 0 ? 0 : exogenous.length / rows;
       for (let at = 0; at < rows; at += LATENT_ROWS_PER_MESSAGE) {
         const size = Math.min(LATENT_ROWS_PER_MESSAGE, rows - at);
         yield {
           modality: name,
           rowOffset: rowOffset + at,
           z: encodeTensor(values.subarray(at * width, (at + size) * width), [size, width]),
+          exogenous: e === 0 ? undefined : encodeTensor(exogenous.subarray(at * e, (at + size) * e), [size, e]),
         };
       }
     }

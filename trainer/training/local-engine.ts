@@ -81,11 +81,24 @@ export class LocalEngine implements StepEngine {
    * `presence` says which.
    */
   latents(): Float32Array {
-    const d = this.model.layout.d;
-    const out = new Float32Array(this.n * d);
+    return this.encodeAll(this.model.layout.d, (xs) => this.model.encodeLatents(xs));
+  }
+
+  /**
+   * The whole code (posterior means of every latent and exogenous slot, rotated as the prior sees
+   * it) for all rows in dataset order, row-major n x sum(k_m + e_m), slots in model order
+   * [z(1) eta(1) z(2) eta(2) ...].
+   */
+  codes(): Float32Array {
+    const width = this.model.config.modalities.reduce((a, m) => a + m.latents + m.exogenous, 0);
+    return this.encodeAll(width, (xs) => this.model.encodeCode(xs));
+  }
+
+  private encodeAll(width: number, encode: (xs: tf.Tensor2D[]) => tf.Tensor2D): Float32Array {
+    const out = new Float32Array(this.n * width);
     for (const rows of rowChunks(this.n, 4096)) {
-      const vals = tf.tidy(() => this.model.encodeLatents(this.batch(rows)).dataSync());
-      out.set(vals, (rows[0] as number) * d);
+      const vals = tf.tidy(() => encode(this.batch(rows)).dataSync());
+      out.set(vals, (rows[0] as number) * width);
     }
     return out;
   }

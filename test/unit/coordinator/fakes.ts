@@ -34,8 +34,11 @@ export type FakeBehaviour =
 
 export interface FakeTrainerOptions {
   behaviour?: FakeBehaviour;
-  /** Modality sizes: name -> 1-based dataset index and latents k_m (for z and the graph's nodes). */
-  layout: Record<string, { index: number; latents: number }>;
+  /**
+   * Modality sizes: name -> 1-based dataset index, latents k_m (for z and the graph's nodes) and
+   * exogenous slots e_m (default 0).
+   */
+  layout: Record<string, { index: number; latents: number; exogenous?: number }>;
   /** Rows of the dataset. */
   rows: number;
   /** GetLatents: rows per message. */
@@ -48,6 +51,8 @@ export interface FakeTrainerOptions {
   delayMs?: number;
   /** Posterior mean of (modality, row, component); default `fakeZ`. */
   z?: (modality: string, row: number, j: number) => number;
+  /** Posterior mean of an exogenous slot (modality, row, slot); default `fakeZ` past the latents. */
+  eta?: (modality: string, row: number, j: number) => number;
 }
 
 export interface FakeTrainer {
@@ -183,11 +188,29 @@ export async function startFakeTrainer(opts: FakeTrainerOptions): Promise<FakeTr
               z[r * l.latents + j] = opts.z ? opts.z(name, r0 + r, j) : fakeZ(l.index, r0 + r, j);
             }
           }
-          call.write({ modality: name, rowOffset: r0, z: encodeTensor(z, [rows, l.latents]) });
+          const e = l.exogenous ?? 0;
+          const eta = new Float32Array(rows * e);
+          for (let r = 0; r < rows; r++) {
+            for (let j = 0; j < e; j++) {
+              eta[r * e + j] = opts.eta ? opts.eta(name, r0 + r, j) : fakeZ(l.index, r0 + r, l.latents + j);
+            }
+          }
+          call.write({
+            modality: name,
+            rowOffset: r0,
+            z: encodeTensor(z, [rows, l.latents]),
+            exogenous: e === 0 ? undefined : encodeTensor(eta, [rows, e]),
+          });
         }
         if (opts.duplicateRow && name === modalities[0]) {
           const z = new Float32Array(l.latents);
-          call.write({ modality: name, rowOffset: start, z: encodeTensor(z, [1, l.latents]) });
+          const e = l.exogenous ?? 0;
+          call.write({
+            modality: name,
+            rowOffset: start,
+            z: encodeTensor(z, [1, l.latents]),
+            exogenous: e === 0 ? undefined : encodeTensor(new Float32Array(e), [1, e]),
+          });
         }
       }
       call.end();

@@ -13,12 +13,18 @@ const layout = {
     ['b', 0],
     ['a', 1],
   ]),
+  exogenousNames: [],
+  exogenousOffsets: new Map([
+    ['b', 0],
+    ['a', 0],
+  ]),
 };
 
-const chunk = (modality: string, rowOffset: number, values: number[], k: number) => ({
+const chunk = (modality: string, rowOffset: number, values: number[], k: number, eta?: number[], e = 1) => ({
   modality,
   rowOffset,
   z: encodeTensor(Float32Array.from(values), [values.length / k, k]),
+  exogenous: eta === undefined ? undefined : encodeTensor(Float32Array.from(eta), [eta.length / e, e]),
 });
 
 describe('LatentAssembler', () => {
@@ -27,9 +33,39 @@ describe('LatentAssembler', () => {
     asm.add(chunk('a', 2, [5, 6, 7, 8], 2), 'trainer y', ['a']);
     asm.add(chunk('b', 0, [1, 2, 3, 4], 1), 'trainer x', ['b']);
     asm.add(chunk('a', 0, [1, 2, 3, 4], 2), 'trainer z', ['a']);
-    const t = asm.finish(() => []);
+    const { latents: t, exogenous } = asm.finish(() => []);
     expect(t.columns).toEqual(['z2_1', 'z1_1', 'z1_2']);
     expect([...t.data]).toEqual([1, 1, 2, 2, 3, 4, 3, 5, 6, 4, 7, 8]);
+    expect(exogenous.columns).toEqual([]);
+  });
+
+  it('places the exogenous slots beside, and insists on them exactly where a modality has some', () => {
+    const withEta = {
+      ...layout,
+      modalities: [
+        { name: 'b', index: 1, dims: 5, latents: 1, exogenous: 2 },
+        { name: 'a', index: 0, dims: 5, latents: 2, exogenous: 0 },
+      ],
+      exogenousNames: ['eta2_1', 'eta2_2'],
+    };
+    const asm = new LatentAssembler(withEta);
+    asm.add(chunk('b', 0, [1, 2, 3, 4], 1, [10, 11, 20, 21, 30, 31, 40, 41], 2), 'trainer x', ['b']);
+    asm.add(chunk('a', 0, [1, 2, 3, 4, 5, 6, 7, 8], 2), 'trainer y', ['a']);
+    const { exogenous } = asm.finish(() => []);
+    expect(exogenous.columns).toEqual(['eta2_1', 'eta2_2']);
+    expect([...exogenous.data]).toEqual([10, 11, 20, 21, 30, 31, 40, 41]);
+
+    const strict = new LatentAssembler(withEta);
+    expect(() => strict.add(chunk('b', 0, [1, 2], 1), 'trainer x', ['b'])).toThrow(
+      /trainer x sent no exogenous slots for modality b \(it has 2\)/,
+    );
+    expect(() => strict.add(chunk('a', 0, [1, 2], 2, [9]), 'trainer y', ['a'])).toThrow(
+      /trainer y sent exogenous slots for modality a, which has none/,
+    );
+    // One slot per row where the modality has two: a wrong shape on the wire, named.
+    expect(() => strict.add(chunk('b', 0, [1, 2], 1, [9, 9], 1), 'trainer x', ['b'])).toThrow(
+      /exogenous slots of b from trainer x/,
+    );
   });
 
   it('rejects a modality the sender does not own, a wrong width and rows out of range', () => {

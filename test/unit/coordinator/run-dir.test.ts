@@ -29,6 +29,8 @@ describe('writeRunDirectory', () => {
       shd: 1,
       shdCdt: 2,
       truthConditionsMet: false,
+      mccAligned: 0.97,
+      mccAlignedPerModality: { '1': 0.96, '2': 0.98 },
       graph: undefined,
       steps: 20,
       stoppedEarly: true,
@@ -43,12 +45,21 @@ describe('writeRunDirectory', () => {
     updatedMs: 2,
   };
 
-  it('writes result.json, latents.csv, graph.json/.dot/.svg and curve.csv', async () => {
+  it('writes result.json, latents.csv, exogenous.csv, graph.json/.dot/.svg and curve.csv', async () => {
     const latents = makeTable(['z1_1', 'z1_2', 'z2_1'], 2, Float64Array.from([1, 2, 3, 4, 5, 6.5]));
-    const dir = await writeRunDirectory(join(root, 'run'), { trial, latents, graph, curve });
+    const exogenous = makeTable(['eta1_1', 'eta2_1'], 2, Float64Array.from([7, 8, 9, 10]));
+    const dir = await writeRunDirectory(join(root, 'run'), {
+      trial,
+      latents,
+      exogenous,
+      missingExogenous: Uint8Array.from([0, 0, 0, 1]),
+      graph,
+      curve,
+    });
     expect(dir).toBe(join(root, 'run'));
     expect(readdirSync(dir).sort()).toEqual([
       'curve.csv',
+      'exogenous.csv',
       'graph.dot',
       'graph.json',
       'graph.svg',
@@ -56,6 +67,8 @@ describe('writeRunDirectory', () => {
       'result.json',
     ]);
     expect(readFileSync(join(dir, 'latents.csv'), 'utf8')).toBe('z1_1,z1_2,z2_1\n1,2,3\n4,5,6.5\n');
+    // A missing cell (the participant lacks modality 2) is blank, as in latents.csv.
+    expect(readFileSync(join(dir, 'exogenous.csv'), 'utf8')).toBe('eta1_1,eta2_1\n7,8\n9,\n');
     expect(readGraph(join(dir, 'graph.json'))).toEqual(graph);
     expect(readFileSync(join(dir, 'graph.dot'), 'utf8')).toMatch(/"z1_1" -> "z2_1"/);
     expect(readFileSync(join(dir, 'graph.svg'), 'utf8')).toMatch(/<svg/);
@@ -86,6 +99,8 @@ describe('writeRunDirectory', () => {
       shd: 1,
       shd_cdt: 2,
       truth_conditions_met: false,
+      mcc_aligned: 0.97,
+      mcc_aligned_per_modality: { '1': 0.96, '2': 0.98 },
       steps: 20,
       stopped_early: true,
       wall_s: 3.5,

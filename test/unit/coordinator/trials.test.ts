@@ -29,10 +29,10 @@ import {
 } from './fakes.js';
 
 const LAYOUT_C3 = {
-  m1: { index: 1, latents: 2 },
-  m2: { index: 2, latents: 2 },
-  m3: { index: 3, latents: 2 },
-  m4: { index: 4, latents: 2 },
+  m1: { index: 1, latents: 2, exogenous: 1 },
+  m2: { index: 2, latents: 2, exogenous: 1 },
+  m3: { index: 3, latents: 2, exogenous: 1 },
+  m4: { index: 4, latents: 2, exogenous: 1 },
 };
 
 interface Cluster {

@@ -72,7 +72,14 @@ export interface GetLatentsResponse {
   /** Index of the first row of `z` in the dataset. */
   rowOffset: number;
   /** (rows, k_m) posterior means. */
-  z: Tensor | undefined;
+  z:
+    | Tensor
+    | undefined;
+  /**
+   * (rows, e_m) posterior means of the exogenous slots, rotated as the prior sees them; absent
+   * when the modality has none.
+   */
+  exogenous: Tensor | undefined;
 }
 
 export interface CheckpointRequest {
@@ -642,7 +649,7 @@ export const GetLatentsRequest: MessageFns<GetLatentsRequest> = {
 };
 
 function createBaseGetLatentsResponse(): GetLatentsResponse {
-  return { modality: "", rowOffset: 0, z: undefined };
+  return { modality: "", rowOffset: 0, z: undefined, exogenous: undefined };
 }
 
 export const GetLatentsResponse: MessageFns<GetLatentsResponse> = {
@@ -655,6 +662,9 @@ export const GetLatentsResponse: MessageFns<GetLatentsResponse> = {
     }
     if (message.z !== undefined) {
       Tensor.encode(message.z, writer.uint32(26).fork()).join();
+    }
+    if (message.exogenous !== undefined) {
+      Tensor.encode(message.exogenous, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -696,6 +706,14 @@ export const GetLatentsResponse: MessageFns<GetLatentsResponse> = {
             message.z = Tensor.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.exogenous = Tensor.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -717,6 +735,7 @@ export const GetLatentsResponse: MessageFns<GetLatentsResponse> = {
         ? globalThis.Number(object.row_offset)
         : 0,
       z: isSet(object.z) ? Tensor.fromJSON(object.z) : undefined,
+      exogenous: isSet(object.exogenous) ? Tensor.fromJSON(object.exogenous) : undefined,
     };
   },
 
@@ -731,6 +750,9 @@ export const GetLatentsResponse: MessageFns<GetLatentsResponse> = {
     if (message.z !== undefined) {
       obj.z = Tensor.toJSON(message.z);
     }
+    if (message.exogenous !== undefined) {
+      obj.exogenous = Tensor.toJSON(message.exogenous);
+    }
     return obj;
   },
 
@@ -742,6 +764,9 @@ export const GetLatentsResponse: MessageFns<GetLatentsResponse> = {
     message.modality = object.modality ?? "";
     message.rowOffset = object.rowOffset ?? 0;
     message.z = (object.z !== undefined && object.z !== null) ? Tensor.fromPartial(object.z) : undefined;
+    message.exogenous = (object.exogenous !== undefined && object.exogenous !== null)
+      ? Tensor.fromPartial(object.exogenous)
+      : undefined;
     return message;
   },
 };

@@ -172,7 +172,16 @@ export interface TrialResult {
    * two latents of a modality with the same parents and children, none without an inter-modal
    * edge); absent when the data carry no truth.
    */
-  truthConditionsMet?: boolean | undefined;
+  truthConditionsMet?:
+    | boolean
+    | undefined;
+  /**
+   * MCC after the best rotation of each modality's whole code (latent and exogenous slots) onto its
+   * truth: near 1 with a low mcc, the encoder holds the latents but the model placed them in the
+   * wrong directions of its code. Absent without truth.
+   */
+  mccAligned?: number | undefined;
+  mccAlignedPerModality: { [key: string]: number };
 }
 
 export interface TrialResult_MccPerModalityEntry {
@@ -181,6 +190,11 @@ export interface TrialResult_MccPerModalityEntry {
 }
 
 export interface TrialResult_SyncWaitFractionEntry {
+  key: string;
+  value: number;
+}
+
+export interface TrialResult_MccAlignedPerModalityEntry {
   key: string;
   value: number;
 }
@@ -1044,6 +1058,8 @@ function createBaseTrialResult(): TrialResult {
     final: undefined,
     syncWaitFraction: {},
     truthConditionsMet: undefined,
+    mccAligned: undefined,
+    mccAlignedPerModality: {},
   };
 }
 
@@ -1091,6 +1107,12 @@ export const TrialResult: MessageFns<TrialResult> = {
     if (message.truthConditionsMet !== undefined) {
       writer.uint32(112).bool(message.truthConditionsMet);
     }
+    if (message.mccAligned !== undefined) {
+      writer.uint32(121).double(message.mccAligned);
+    }
+    globalThis.Object.entries(message.mccAlignedPerModality).forEach(([key, value]: [string, number]) => {
+      TrialResult_MccAlignedPerModalityEntry.encode({ key: key as any, value }, writer.uint32(130).fork()).join();
+    });
     return writer;
   },
 
@@ -1225,6 +1247,25 @@ export const TrialResult: MessageFns<TrialResult> = {
             message.truthConditionsMet = reader.bool();
             continue;
           }
+          case 15: {
+            if (tag !== 121) {
+              break;
+            }
+
+            message.mccAligned = reader.double();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            const entry16 = TrialResult_MccAlignedPerModalityEntry.decode(reader, reader.uint32());
+            if (entry16.value !== undefined) {
+              message.mccAlignedPerModality[entry16.key] = entry16.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1325,6 +1366,38 @@ export const TrialResult: MessageFns<TrialResult> = {
         : isSet(object.truth_conditions_met)
         ? globalThis.Boolean(object.truth_conditions_met)
         : undefined,
+      mccAligned: isSet(object.mccAligned)
+        ? globalThis.Number(object.mccAligned)
+        : isSet(object.mcc_aligned)
+        ? globalThis.Number(object.mcc_aligned)
+        : undefined,
+      mccAlignedPerModality: isObject(object.mccAlignedPerModality)
+        ? (globalThis.Object.entries(object.mccAlignedPerModality) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.mcc_aligned_per_modality)
+        ? (globalThis.Object.entries(object.mcc_aligned_per_modality) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -1384,6 +1457,18 @@ export const TrialResult: MessageFns<TrialResult> = {
     if (message.truthConditionsMet !== undefined) {
       obj.truthConditionsMet = message.truthConditionsMet;
     }
+    if (message.mccAligned !== undefined) {
+      obj.mccAligned = floatToJson(message.mccAligned);
+    }
+    if (message.mccAlignedPerModality) {
+      const entries = globalThis.Object.entries(message.mccAlignedPerModality) as [string, number][];
+      if (entries.length > 0) {
+        obj.mccAlignedPerModality = {};
+        entries.forEach(([k, v]) => {
+          obj.mccAlignedPerModality[k] = floatToJson(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -1424,6 +1509,17 @@ export const TrialResult: MessageFns<TrialResult> = {
       {},
     );
     message.truthConditionsMet = object.truthConditionsMet ?? undefined;
+    message.mccAligned = object.mccAligned ?? undefined;
+    message.mccAlignedPerModality =
+      (globalThis.Object.entries(object.mccAlignedPerModality ?? {}) as [string, number][]).reduce(
+        (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+          if (value !== undefined) {
+            acc[key] = globalThis.Number(value);
+          }
+          return acc;
+        },
+        {},
+      );
     return message;
   },
 };
@@ -1598,6 +1694,95 @@ export const TrialResult_SyncWaitFractionEntry: MessageFns<TrialResult_SyncWaitF
     object: I,
   ): TrialResult_SyncWaitFractionEntry {
     const message = createBaseTrialResult_SyncWaitFractionEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseTrialResult_MccAlignedPerModalityEntry(): TrialResult_MccAlignedPerModalityEntry {
+  return { key: "", value: 0 };
+}
+
+export const TrialResult_MccAlignedPerModalityEntry: MessageFns<TrialResult_MccAlignedPerModalityEntry> = {
+  encode(message: TrialResult_MccAlignedPerModalityEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrialResult_MccAlignedPerModalityEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrialResult_MccAlignedPerModalityEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrialResult_MccAlignedPerModalityEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: TrialResult_MccAlignedPerModalityEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrialResult_MccAlignedPerModalityEntry>, I>>(
+    base?: I,
+  ): TrialResult_MccAlignedPerModalityEntry {
+    return TrialResult_MccAlignedPerModalityEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrialResult_MccAlignedPerModalityEntry>, I>>(
+    object: I,
+  ): TrialResult_MccAlignedPerModalityEntry {
+    const message = createBaseTrialResult_MccAlignedPerModalityEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
     return message;

@@ -1,0 +1,200 @@
+/**
+ * Aligned MCC: how well each true latent could be read off its modality's whole code (the latent
+ * slots z and the exogenous slots eta together) after the best orthogonal rotation of that code.
+ *
+ * MCC scores the latent slots as the model placed them. When it is low, two failures look alike:
+ * the encoder lost the latent (no rotation brings it back), or the encoder holds it but the model
+ * put it in the wrong direction of the code (an eta slot, or mixed with eta), which is a choice the
+ * reconstruction is indifferent to and only the independence and sparsity terms make. Aligned MCC
+ * tells them apart: per modality, the centred code C (n x K_c) is turned onto the standardised truth
+ * Y (n x K_t, latents then exogenous) by the orthogonal Procrustes solution, the polar factor
+ * Q = M (M^T M)^(-1/2) of M = C^T Y, and each true latent is scored against its own column of C Q.
+ * It uses the truth to choose Q, so it is a diagnostic for method developers, never a training or
+ * model-selection signal. Rotation, not any linear map, because that is the freedom the objective
+ * has and the reconstruction lacks (model/rotation.ts).
+ */
+import { invalidArgument } from '../../common/errors.js';
+import { latentModality } from '../../common/graph.js';
+import { columnsOf, selectColumns, selectRows, type Table } from '../../common/matrix.js';
+import { symmetricEigen } from '../../common/linalg.js';
+
+export interface AlignmentBlock {
+  /** The modality's name, for the per-modality score and error messages. */
+  name: string;
+  /** True latents then true exogenous variables of the modality (n x K_t). */
+  truth: Table;
+  /** The modality's whole estimated code, latent and exogenous slots (n x K_c, K_c >= K_t). */
+  code: Table;
+  /** How many leading truth columns are latents (the ones scored). */
+  latents: number;
+}
+
+export interface AlignedMcc {
+  /** Mean |corr| over every modality's true latents after alignment; null when no block fits. */
+  mcc_aligned: number | null;
+  /** Per modality; null where the code has fewer columns than the truth or a degenerate direction. */
+  per_modality: Record<string, number | null>;
+}
+
+/** Relative floor under which a singular value of C^T Y counts as zero (the code misses a direction). */
+const RANK_TOLERANCE = 1e-9;
+
+export function alignedMcc(blocks: readonly AlignmentBlock[]): AlignedMcc {
+  const per: Record<string, number | null> = {};
+  let sum = 0;
+  let count = 0;
+  for (const b of blocks) {
+    if (b.truth.nRows !== b.code.nRows) {
+      throw invalidArgument(`truth has ${b.truth.nRows} rows, the code ${b.code.nRows}`, {
+        field: `aligned MCC (${b.name})`,
+      });
+    }
+    const scores = alignBlock(b);
+    per[b.name] = scores === null ? null : scores.reduce((a, v) => a + v, 0) / scores.length;
+    if (scores !== null) {
+      sum += scores.reduce((a, v) => a + v, 0);
+      count += scores.length;
+    }
+  }
+  return { mcc_aligned: count > 0 ? sum / count : null, per_modality: per };
+}
+
+/** One modality's columns, by name: its latents `z<m>_<i>` and its exogenous slots. */
+export interface ModalityCode {
+  /** The modality's name, which keys its true exogenous columns. */
+  name: string;
+  /** Its latent columns, `z<m>_<i>`: the same names in the estimates and in the truth. */
+  latents: readonly string[];
+  /** Its exogenous slots' columns in the estimated exogenous table. */
+  exogenous: readonly string[];
+}
+
+export interface TruthForAlignment {
+  latents: Table;
+  /** The true exogenous variables, and which columns belong to each modality (by name). */
+  exogenous?: { table: Table; columns: Readonly<Record<string, readonly string[]>> };
+}
+
+/**
+ * Aligned MCC of a run's estimated latents and exogenous slots (rows aligned with the truth), over
+ * the rows `complete` keeps. Per-modality scores are keyed by the modality's number in `z<m>_<i>`,
+ * as MCC's are.
+ */
+export function alignedMccOf(
+  truth: TruthForAlignment,
+  modalities: readonly ModalityCode[],
+  latents: Table,
+  exogenous: Table | undefined,
+  complete?: Uint8Array,
+): AlignedMcc {
+  const pick = (t: Table, names: readonly string[], what: string): Table => {
+    const cols = names.map((c) => t.columns.indexOf(c));
+    const absent = names.filter((_, i) => cols[i] === -1);
+    if (absent.length > 0) throw invalidArgument(`has no column ${absent.join(', ')}`, { field: what });
+    return selectRows(selectColumns(t, cols), complete);
+  };
+  const blocks = modalities.map((m): AlignmentBlock => {
+    const trueExo = truth.exogenous?.columns[m.name] ?? [];
+    const exoTruth =
+      trueExo.length > 0 ? pick(truth.exogenous?.table as Table, trueExo, 'truth exogenous') : undefined;
+    const latentTruth = pick(truth.latents, m.latents, 'truth latents');
+    const code = pick(latents, m.latents, 'estimated latents');
+    const exoCode =
+      m.exogenous.length > 0 ? pick(exogenous as Table, m.exogenous, 'estimated exogenous') : undefined;
+    return {
+      name: String(latentModality(m.latents[0] ?? '') ?? m.name),
+      truth: exoTruth === undefined ? latentTruth : sideBySide(latentTruth, exoTruth),
+      code: exoCode === undefined ? code : sideBySide(code, exoCode),
+      latents: m.latents.length,
+    };
+  });
+  return alignedMcc(blocks);
+}
+
+/** |corr| of each true latent with its aligned code column, or null when no rotation fits. */
+function alignBlock({ truth, code, latents }: AlignmentBlock): number[] | null {
+  const n = truth.nRows;
+  const kt = truth.columns.length;
+  const kc = code.columns.length;
+  if (kc < kt || n < 2 || latents < 1) return null;
+  const y = columnsOf(truth).map(standardised);
+  const c = columnsOf(code).map(centred);
+  if (y.some((col) => col === null)) return null;
+  const ys = y as Float64Array[];
+  // M = C^T Y (kc x kt)
+  const m = new Float64Array(kc * kt);
+  for (let i = 0; i < kc; i++)
+    for (let j = 0; j < kt; j++) m[i * kt + j] = dot(c[i] as Float64Array, ys[j] as Float64Array);
+  // (M^T M)^(-1/2) from the eigendecomposition of the kt x kt Gram matrix.
+  const g = new Float64Array(kt * kt);
+  for (let a = 0; a < kt; a++) {
+    for (let b = 0; b < kt; b++) {
+      let s = 0;
+      for (let i = 0; i < kc; i++) s += (m[i * kt + a] as number) * (m[i * kt + b] as number);
+      g[a * kt + b] = s;
+    }
+  }
+  const { values, vectors } = symmetricEigen(g, kt);
+  const top = values[0] as number;
+  if (!(top > 0) || (values[kt - 1] as number) <= RANK_TOLERANCE * top) return null;
+  const invSqrt = new Float64Array(kt * kt);
+  for (let a = 0; a < kt; a++) {
+    for (let b = 0; b < kt; b++) {
+      let s = 0;
+      for (let k = 0; k < kt; k++) {
+        s +=
+          ((vectors[a * kt + k] as number) * (vectors[b * kt + k] as number)) /
+          Math.sqrt(values[k] as number);
+      }
+      invSqrt[a * kt + b] = s;
+    }
+  }
+  // Column j of C Q, for each scored latent j: sum_i c_i Q[i][j], Q = M (M^T M)^(-1/2).
+  const scores: number[] = [];
+  for (let j = 0; j < latents; j++) {
+    const aligned = new Float64Array(n);
+    for (let i = 0; i < kc; i++) {
+      let q = 0;
+      for (let k = 0; k < kt; k++) q += (m[i * kt + k] as number) * (invSqrt[k * kt + j] as number);
+      if (q === 0) continue;
+      const ci = c[i] as Float64Array;
+      for (let r = 0; r < n; r++) aligned[r] = (aligned[r] as number) + q * (ci[r] as number);
+    }
+    const yj = ys[j] as Float64Array;
+    const norm = Math.sqrt(dot(aligned, aligned));
+    scores.push(norm > 0 ? Math.abs(dot(aligned, yj)) / (norm * Math.sqrt(dot(yj, yj))) : 0);
+  }
+  return scores;
+}
+
+function centred(col: Float64Array): Float64Array {
+  let mean = 0;
+  for (const v of col) mean += v;
+  mean /= col.length;
+  return Float64Array.from(col, (v) => v - mean);
+}
+
+/** Centred and scaled to unit variance; null for a constant column (no direction to align). */
+function standardised(col: Float64Array): Float64Array | null {
+  const c = centred(col);
+  const sd = Math.sqrt(dot(c, c) / c.length);
+  if (!(sd > 0)) return null;
+  return c.map((v) => v / sd);
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
+  return s;
+}
+
+function sideBySide(a: Table, b: Table): Table {
+  const pa = a.columns.length;
+  const pb = b.columns.length;
+  const out = new Float64Array(a.nRows * (pa + pb));
+  for (let r = 0; r < a.nRows; r++) {
+    out.set(a.data.subarray(r * pa, r * pa + pa), r * (pa + pb));
+    out.set(b.data.subarray(r * pb, r * pb + pb), r * (pa + pb) + pa);
+  }
+  return { columns: [...a.columns, ...b.columns], nRows: a.nRows, data: out };
+}
