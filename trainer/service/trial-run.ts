@@ -260,7 +260,8 @@ export class TrialRun {
           modality: name,
           rowOffset: rowOffset + at,
           z: encodeTensor(values.subarray(at * width, (at + size) * width), [size, width]),
-          exogenous: e === 0 ? undefined : encodeTensor(exogenous.subarray(at * e, (at + size) * e), [size, e]),
+          exogenous:
+            e === 0 ? undefined : encodeTensor(exogenous.subarray(at * e, (at + size) * e), [size, e]),
         };
       }
     }
