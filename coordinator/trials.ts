@@ -360,7 +360,7 @@ export class TrialManager {
       const aligned =
         truth === undefined
           ? undefined
-          : alignedMccOf(truth, trialModalityCode(run.resolved), latents, exogenous, rows.complete);
+          : alignedMccOf(truth.latents, trialModalityCode(run.resolved), latents, exogenous, rows.complete);
       const result = this.resultOf(run, scores, truth, aligned);
       run.trial.result = result;
       const outDir = run.trial.spec?.outDir ?? '';

@@ -6,7 +6,7 @@
 import { invalidArgument } from '../common/errors.js';
 import type { Graph } from '../common/graph.js';
 import { selectColumns, type Table } from '../common/matrix.js';
-import { loadTruth, type TruthExogenous } from '../trainer/data/dataset.js';
+import { loadTruth } from '../trainer/data/dataset.js';
 import type { ModalityCode } from '../evaluator/index.js';
 import { readManifest } from '../trainer/data/manifest.js';
 import { generateSynthetic } from '../trainer/data/synthetic/generate.js';
@@ -25,20 +25,15 @@ export interface TrialTruth {
    * subgraph, since a latent linked only to a modality left out of the trial is unlinked in it.
    */
   conditionsMet: boolean;
-  /** The true exogenous variables, where the data record them (for the aligned MCC). */
-  exogenous?: TruthExogenous;
 }
 
 export function loadTrialTruth(resolved: ResolvedTrialSpec, spec: TrialSpec): TrialTruth | undefined {
-  let full: Pick<TrialTruth, 'latents' | 'graph' | 'exogenous'> | undefined;
+  let full: Pick<TrialTruth, 'latents' | 'graph'> | undefined;
   if (resolved.source.kind === 'preset') {
     const ds = generateSynthetic(
       resolveSpec(resolved.source.preset, { seed: spec.seed, n: spec.rows === 0 ? undefined : spec.rows }),
     );
-    const columns = Object.fromEntries(
-      ds.modalities.map((m, i) => [m.name, ds.exogenous.columns.filter((c) => c.startsWith(`eta${i + 1}_`))]),
-    );
-    full = { latents: ds.latents, graph: ds.graph, exogenous: { table: ds.exogenous, columns } };
+    full = { latents: ds.latents, graph: ds.graph };
   } else {
     const dir = resolved.source.dir;
     full = loadTruth(dir, readManifest(dir));
@@ -55,7 +50,6 @@ export function loadTrialTruth(resolved: ResolvedTrialSpec, spec: TrialSpec): Tr
     latents: selectColumns(full.latents, cols),
     graph,
     conditionsMet: identifiabilityOf(graph).conditions_met,
-    ...(full.exogenous === undefined ? {} : { exogenous: full.exogenous }),
   };
 }
 

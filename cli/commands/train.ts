@@ -235,7 +235,7 @@ async function trainAndWrite(
     const aligned =
       input.truth === undefined
         ? undefined
-        : alignedMccOf(input.truth, codeColumns(config), est, exogenous, complete);
+        : alignedMccOf(input.truth.latents, codeColumns(config), est, exogenous, complete);
     const scores = {
       ...kept.scores,
       r2: r2Score(input, model.layout.names, est, complete),

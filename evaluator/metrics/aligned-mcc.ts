@@ -6,9 +6,12 @@
  * the encoder lost the latent (no rotation brings it back), or the encoder holds it but the model
  * put it in the wrong direction of the code (an eta slot, or mixed with eta), which is a choice the
  * reconstruction is indifferent to and only the independence and sparsity terms make. Aligned MCC
- * tells them apart: per modality, the centred code C (n x K_c) is turned onto the standardised truth
- * Y (n x K_t, latents then exogenous) by the orthogonal Procrustes solution, the polar factor
- * Q = M (M^T M)^(-1/2) of M = C^T Y, and each true latent is scored against its own column of C Q.
+ * tells them apart: per modality, the centred code C (n x K_c) is turned onto the standardised true
+ * latents Y (n x k, k <= K_c) by the orthogonal Procrustes solution, the polar factor
+ * Q = M (M^T M)^(-1/2) of M = C^T Y (K_c x k, orthonormal columns: the first k columns of the best
+ * rotation of the code), and each true latent is scored against its own column of C Q. The true
+ * exogenous variables take no part: the question is only whether some rotation reads the latents,
+ * and recorded exogenous truth can be categorical (MNIST's classes) or missing altogether.
  * It uses the truth to choose Q, so it is a diagnostic for method developers, never a training or
  * model-selection signal. Rotation, not any linear map, because that is the freedom the objective
  * has and the reconstruction lacks (model/rotation.ts).
@@ -19,20 +22,18 @@ import { columnsOf, selectColumns, selectRows, type Table } from '../../common/m
 import { symmetricEigen } from '../../common/linalg.js';
 
 export interface AlignmentBlock {
-  /** The modality's name, for the per-modality score and error messages. */
+  /** The modality's key, for the per-modality score and error messages. */
   name: string;
-  /** True latents then true exogenous variables of the modality (n x K_t). */
+  /** The modality's true latents (n x k). */
   truth: Table;
-  /** The modality's whole estimated code, latent and exogenous slots (n x K_c, K_c >= K_t). */
+  /** The modality's whole estimated code, latent and exogenous slots (n x K_c, K_c >= k). */
   code: Table;
-  /** How many leading truth columns are latents (the ones scored). */
-  latents: number;
 }
 
 export interface AlignedMcc {
   /** Mean |corr| over every modality's true latents after alignment; null when no block fits. */
   mcc_aligned: number | null;
-  /** Per modality; null where the code has fewer columns than the truth or a degenerate direction. */
+  /** Per modality; null where the code has fewer columns than latents, or misses a direction. */
   per_modality: Record<string, number | null>;
 }
 
@@ -61,7 +62,6 @@ export function alignedMcc(blocks: readonly AlignmentBlock[]): AlignedMcc {
 
 /** One modality's columns, by name: its latents `z<m>_<i>` and its exogenous slots. */
 export interface ModalityCode {
-  /** The modality's name, which keys its true exogenous columns. */
   name: string;
   /** Its latent columns, `z<m>_<i>`: the same names in the estimates and in the truth. */
   latents: readonly string[];
@@ -69,19 +69,13 @@ export interface ModalityCode {
   exogenous: readonly string[];
 }
 
-export interface TruthForAlignment {
-  latents: Table;
-  /** The true exogenous variables, and which columns belong to each modality (by name). */
-  exogenous?: { table: Table; columns: Readonly<Record<string, readonly string[]>> };
-}
-
 /**
- * Aligned MCC of a run's estimated latents and exogenous slots (rows aligned with the truth), over
- * the rows `complete` keeps. Per-modality scores are keyed by the modality's number in `z<m>_<i>`,
- * as MCC's are.
+ * Aligned MCC of a run's estimated latents and exogenous slots against the true latents (rows
+ * aligned), over the rows `complete` keeps. Per-modality scores are keyed by the modality's number
+ * in `z<m>_<i>`, as MCC's are.
  */
 export function alignedMccOf(
-  truth: TruthForAlignment,
+  truth: Table,
   modalities: readonly ModalityCode[],
   latents: Table,
   exogenous: Table | undefined,
@@ -94,29 +88,24 @@ export function alignedMccOf(
     return selectRows(selectColumns(t, cols), complete);
   };
   const blocks = modalities.map((m): AlignmentBlock => {
-    const trueExo = truth.exogenous?.columns[m.name] ?? [];
-    const exoTruth =
-      trueExo.length > 0 ? pick(truth.exogenous?.table as Table, trueExo, 'truth exogenous') : undefined;
-    const latentTruth = pick(truth.latents, m.latents, 'truth latents');
     const code = pick(latents, m.latents, 'estimated latents');
     const exoCode =
       m.exogenous.length > 0 ? pick(exogenous as Table, m.exogenous, 'estimated exogenous') : undefined;
     return {
       name: String(latentModality(m.latents[0] ?? '') ?? m.name),
-      truth: exoTruth === undefined ? latentTruth : sideBySide(latentTruth, exoTruth),
+      truth: pick(truth, m.latents, 'truth latents'),
       code: exoCode === undefined ? code : sideBySide(code, exoCode),
-      latents: m.latents.length,
     };
   });
   return alignedMcc(blocks);
 }
 
 /** |corr| of each true latent with its aligned code column, or null when no rotation fits. */
-function alignBlock({ truth, code, latents }: AlignmentBlock): number[] | null {
+function alignBlock({ truth, code }: AlignmentBlock): number[] | null {
   const n = truth.nRows;
   const kt = truth.columns.length;
   const kc = code.columns.length;
-  if (kc < kt || n < 2 || latents < 1) return null;
+  if (kc < kt || n < 2 || kt < 1) return null;
   const y = columnsOf(truth).map(standardised);
   const c = columnsOf(code).map(centred);
   if (y.some((col) => col === null)) return null;
@@ -151,7 +140,7 @@ function alignBlock({ truth, code, latents }: AlignmentBlock): number[] | null {
   }
   // Column j of C Q, for each scored latent j: sum_i c_i Q[i][j], Q = M (M^T M)^(-1/2).
   const scores: number[] = [];
-  for (let j = 0; j < latents; j++) {
+  for (let j = 0; j < kt; j++) {
     const aligned = new Float64Array(n);
     for (let i = 0; i < kc; i++) {
       let q = 0;

@@ -5,7 +5,6 @@ export {
   type AlignedMcc,
   type AlignmentBlock,
   type ModalityCode,
-  type TruthForAlignment,
 } from './aligned-mcc.js';
 export { linearSumAssignment, type Assignment, type CostMatrix } from './assignment.js';
 export {

@@ -185,10 +185,7 @@ describe('a local cluster of 2 trainers', () => {
       expect(exogenous.nRows).toBe(ROWS);
       const truth = generateSynthetic(resolveSpec('c1', { seed: 1, n: ROWS }));
       const again = alignedMccOf(
-        {
-          latents: truth.latents,
-          exogenous: { table: truth.exogenous, columns: { m1: ['eta1_1'], m2: ['eta2_1'] } },
-        },
+        truth.latents,
         [
           { name: 'm1', latents: ['z1_1', 'z1_2'], exogenous: ['eta1_1'] },
           { name: 'm2', latents: ['z2_1', 'z2_2'], exogenous: ['eta2_1'] },

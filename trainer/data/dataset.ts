@@ -26,16 +26,6 @@ export interface LoadedTruth {
    * strengths) for synthetic data, else the check of the truth graph alone.
    */
   identifiability: Identifiability;
-  /**
-   * The true exogenous variables where the data record them (`truth.exogenous`), with the columns
-   * that belong to each modality (by modality name; absent names have none).
-   */
-  exogenous?: TruthExogenous;
-}
-
-export interface TruthExogenous {
-  table: Table;
-  columns: Record<string, string[]>;
 }
 
 export interface LoadedDataset {
@@ -96,7 +86,16 @@ export function loadDataset(dir: string, opts: { modalities?: readonly string[] 
 export function loadTruth(dir: string, manifest: DatasetManifest): LoadedTruth | undefined {
   if (manifest.truth === undefined) return undefined;
   const latentsFile = join(dir, manifest.truth.latents);
-  const latents = readTruthTable(latentsFile, dir, manifest, latentsFile);
+  const idColumn = manifest.truth.id_column;
+  const latents =
+    idColumn === undefined
+      ? readNumericCsv(latentsFile)
+      : inParticipantOrder(readKeyedCsv(latentsFile, idColumn), dir, manifest, latentsFile);
+  if (manifest.n !== undefined && latents.nRows !== manifest.n) {
+    throw invalidArgument(`has ${latents.nRows} rows but the manifest says n = ${manifest.n}`, {
+      file: latentsFile,
+    });
+  }
   const graphFile = join(dir, manifest.truth.graph);
   const graph = readGraph(graphFile);
   const missing = graph.nodes.filter((name) => !latents.columns.includes(name));
@@ -113,46 +112,11 @@ export function loadTruth(dir: string, manifest: DatasetManifest): LoadedTruth |
     Array.isArray(recorded.edges) &&
     Array.isArray(recorded.exchangeable) &&
     Array.isArray(recorded.unlinked);
-  const exogenous =
-    manifest.truth.exogenous === undefined ? undefined : loadExogenous(dir, manifest, latents.nRows);
   return {
     latents,
     graph,
     identifiability: usable ? (recorded as Identifiability) : identifiabilityOf(graph),
-    ...(exogenous === undefined ? {} : { exogenous }),
   };
-}
-
-/** A truth CSV in the dataset's row order (joined by participant ID in keyed cohorts). */
-function readTruthTable(file: string, dir: string, manifest: DatasetManifest, label: string): Table {
-  const idColumn = manifest.truth?.id_column;
-  const table =
-    idColumn === undefined
-      ? readNumericCsv(file)
-      : inParticipantOrder(readKeyedCsv(file, idColumn), dir, manifest, file);
-  if (manifest.n !== undefined && table.nRows !== manifest.n) {
-    throw invalidArgument(`has ${table.nRows} rows but the manifest says n = ${manifest.n}`, { file: label });
-  }
-  return table;
-}
-
-/** truth/exogenous.csv with each modality's columns as its manifest entry lists them. */
-function loadExogenous(dir: string, manifest: DatasetManifest, rows: number): TruthExogenous {
-  const file = join(dir, manifest.truth?.exogenous as string);
-  const table = readTruthTable(file, dir, manifest, file);
-  if (table.nRows !== rows) {
-    throw invalidArgument(`has ${table.nRows} rows, the truth latents ${rows}`, { file });
-  }
-  const columns: Record<string, string[]> = {};
-  for (const m of manifest.modalities) {
-    const listed = m.truth?.exogenous ?? [];
-    const absent = listed.filter((c) => !table.columns.includes(c));
-    if (absent.length > 0) {
-      throw invalidArgument(`has no column ${absent.join(', ')} (listed for modality ${m.name})`, { file });
-    }
-    columns[m.name] = listed;
-  }
-  return { table, columns };
 }
 
 /** Rows of a keyed truth table in the order of the manifest's participants file. */

@@ -78,20 +78,7 @@ export async function loadTrainingInput(o: InputSource, opts: InputOptions = {})
       truth:
         opts.truth === false
           ? undefined
-          : {
-              latents: ds.latents,
-              graph: ds.graph,
-              identifiability: ds.identifiability,
-              exogenous: {
-                table: ds.exogenous,
-                columns: Object.fromEntries(
-                  ds.modalities.map((m, i) => [
-                    m.name,
-                    ds.exogenous.columns.filter((c) => c.startsWith(`eta${i + 1}_`)),
-                  ]),
-                ),
-              },
-            },
+          : { latents: ds.latents, graph: ds.graph, identifiability: ds.identifiability },
     };
   }
   const dir = o.data as string;

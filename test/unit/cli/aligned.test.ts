@@ -40,7 +40,6 @@ describe('the code of a run, by name', () => {
       }
       code.set(row, r * 6);
     }
-    const truth = { latents: truthLatents };
     const cols = codeColumns({ modalities });
     const names = cols.flatMap((m) => [...m.latents, ...m.exogenous]);
     const full = makeTable(names, n, Float64Array.from(code));
@@ -51,11 +50,11 @@ describe('the code of a run, by name', () => {
       ),
     );
     const exo = exogenousTable(code, { modalities }, n);
-    const r = alignedMccOf(truth, cols, est, exo, incomplete);
+    const r = alignedMccOf(truthLatents, cols, est, exo, incomplete);
     expect(r.per_modality['1']).toBeGreaterThan(0.999);
     expect(r.per_modality['2']).toBeGreaterThan(0.999);
     // Counting the garbage rows would wreck it.
-    const all = alignedMccOf(truth, cols, est, exo);
+    const all = alignedMccOf(truthLatents, cols, est, exo);
     expect(all.mcc_aligned as number).toBeLessThan(0.5);
   });
 });

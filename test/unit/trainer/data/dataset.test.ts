@@ -59,32 +59,6 @@ describe('dataset directory', () => {
     expect(truth.identifiability.edges).toHaveLength(truth.graph.edges.length);
   });
 
-  it('loads the true exogenous variables with the columns each modality lists, and names a missing one', () => {
-    const loaded = loadDataset(dir);
-    const truth = loadTruth(dir, loaded.manifest)!;
-    const generated = generateSynthetic(spec).exogenous;
-    expect(truth.exogenous?.table.columns).toEqual(generated.columns);
-    expect(Array.from(truth.exogenous!.table.data.subarray(0, 4))).toEqual(
-      Array.from(generated.data.subarray(0, 4)).map((v) => expect.closeTo(v, 6)),
-    );
-    expect(truth.exogenous?.columns).toEqual({
-      m1: ['eta1_1'],
-      m2: ['eta2_1'],
-      m3: ['eta3_1'],
-      m4: ['eta4_1'],
-    });
-
-    const copy = join(root, 'bad-exogenous');
-    writeSyntheticDataset(generateSynthetic(resolveSpec('c1', { n: 50, seed: 1 })), copy, { name: 'c1' });
-    const manifestFile = join(copy, 'dataset.json');
-    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
-    manifest.modalities[1].truth.exogenous = ['eta9_1'];
-    writeFileSync(manifestFile, JSON.stringify(manifest));
-    expect(() => loadTruth(copy, readManifest(copy))).toThrow(
-      /exogenous\.csv.*eta9_1.*modality m2|eta9_1 \(listed for modality m2\)/,
-    );
-  });
-
   it('checks the truth graph itself when the manifest has no usable identifiability record', () => {
     const copy = join(root, 'no-record');
     writeSyntheticDataset(generateSynthetic(resolveSpec('c2', { n: 100, seed: 1 })), copy, { name: 'c2' });
