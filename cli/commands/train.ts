@@ -9,7 +9,7 @@ import { formatLatentsCsv } from '../../common/csv.js';
 import { curveCsv } from '../../common/curve.js';
 import { formatGraph, latentModality, type Graph } from '../../common/graph.js';
 import { invalidArgument } from '../../common/errors.js';
-import { makeTable, selectColumns, selectRows, type Table } from '../../common/matrix.js';
+import { selectColumns, selectRows, type Table } from '../../common/matrix.js';
 import { StagedDirectory, writeDirectoryAtomically } from '../../common/output-dir.js';
 import { alignedMccOf, kernelRidgeR2, matchingToRelabel, mcc, shd } from '../../evaluator/index.js';
 import { BACKEND_CHOICES, selectBackend } from '../../trainer/backend/index.js';
@@ -36,7 +36,7 @@ import {
   type TrainSummary,
 } from '../../trainer/training/index.js';
 import { choiceFlag, integerFlag, numberFlag, printJson } from '../options.js';
-import { codeColumns, exogenousTable } from './aligned.js';
+import { codeColumns, splitCode } from './aligned.js';
 
 export interface TrainRunOptions {
   data?: string;
@@ -205,7 +205,8 @@ async function trainAndWrite(
   try {
     for (let r = 0; r < restarts; r++) {
       const run = await trainOnce(o, config, { ...options, seed: restartSeed(o.seed, r) }, data, reporter, r);
-      const est = makeTable(run.model.layout.names, data.n, Float64Array.from(run.engine.latents()));
+      // One encoding pass gives the scored latents and, for the kept run, the exogenous slots.
+      const { latents: est, exogenous } = splitCode(run.engine.codes(), config, data.n);
       const graph = run.model.graph();
       const scores = scoreRun(input, run.model.layout.names, est, graph, complete);
       tried.push({
@@ -221,7 +222,7 @@ async function trainAndWrite(
           (chosen.summary.bestVal ?? Number.POSITIVE_INFINITY);
       if (better) {
         chosen?.dispose();
-        chosen = { ...run, est, graph, scores, index: r };
+        chosen = { ...run, est, exogenous, graph, scores, index: r };
       } else {
         run.dispose();
       }
@@ -229,9 +230,7 @@ async function trainAndWrite(
     reporter.done();
     // restarts >= 1, so the loop kept one.
     const kept = chosen as TrainedRun;
-    const { model, trainer, summary, est, graph } = kept;
-    const code = kept.engine.codes();
-    const exogenous = exogenousTable(code, config, data.n);
+    const { model, trainer, summary, est, exogenous, graph } = kept;
     const aligned =
       input.truth === undefined
         ? undefined
@@ -312,6 +311,7 @@ interface OneRun {
 
 interface TrainedRun extends OneRun {
   est: Table;
+  exogenous: Table;
   graph: Graph;
   scores: Scores;
   index: number;

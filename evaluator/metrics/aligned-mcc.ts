@@ -18,8 +18,9 @@
  */
 import { invalidArgument } from '../../common/errors.js';
 import { latentModality } from '../../common/graph.js';
-import { columnsOf, selectColumns, selectRows, type Table } from '../../common/matrix.js';
+import { columnsOf, fromColumns, selectRows, type Table } from '../../common/matrix.js';
 import { symmetricEigen } from '../../common/linalg.js';
+import { selectByName } from './inputs.js';
 
 export interface AlignmentBlock {
   /** The modality's key, for the per-modality score and error messages. */
@@ -81,12 +82,8 @@ export function alignedMccOf(
   exogenous: Table | undefined,
   complete?: Uint8Array,
 ): AlignedMcc {
-  const pick = (t: Table, names: readonly string[], what: string): Table => {
-    const cols = names.map((c) => t.columns.indexOf(c));
-    const absent = names.filter((_, i) => cols[i] === -1);
-    if (absent.length > 0) throw invalidArgument(`has no column ${absent.join(', ')}`, { field: what });
-    return selectRows(selectColumns(t, cols), complete);
-  };
+  const pick = (t: Table, names: readonly string[], field: string): Table =>
+    selectRows(selectByName(t, names, { field }), complete);
   const blocks = modalities.map((m): AlignmentBlock => {
     const code = pick(latents, m.latents, 'estimated latents');
     const exoCode =
@@ -94,7 +91,10 @@ export function alignedMccOf(
     return {
       name: String(latentModality(m.latents[0] ?? '') ?? m.name),
       truth: pick(truth, m.latents, 'truth latents'),
-      code: exoCode === undefined ? code : sideBySide(code, exoCode),
+      code:
+        exoCode === undefined
+          ? code
+          : fromColumns([...code.columns, ...exoCode.columns], [...columnsOf(code), ...columnsOf(exoCode)]),
     };
   });
   return alignedMcc(blocks);
@@ -175,15 +175,4 @@ function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
   return s;
-}
-
-function sideBySide(a: Table, b: Table): Table {
-  const pa = a.columns.length;
-  const pb = b.columns.length;
-  const out = new Float64Array(a.nRows * (pa + pb));
-  for (let r = 0; r < a.nRows; r++) {
-    out.set(a.data.subarray(r * pa, r * pa + pa), r * (pa + pb));
-    out.set(b.data.subarray(r * pb, r * pb + pb), r * (pa + pb) + pa);
-  }
-  return { columns: [...a.columns, ...b.columns], nRows: a.nRows, data: out };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fromColumns, makeTable } from '../../../common/matrix.js';
+import { fromColumns } from '../../../common/matrix.js';
 import { Rng } from '../../../common/random.js';
-import { codeColumns, exogenousTable } from '../../../cli/commands/aligned.js';
+import { codeColumns, splitCode } from '../../../cli/commands/aligned.js';
 import { alignedMccOf } from '../../../evaluator/metrics/aligned-mcc.js';
 
 const modalities = [
@@ -16,7 +16,9 @@ describe('the code of a run, by name', () => {
       { name: 'sleep', latents: ['z2_1'], exogenous: ['eta2_1', 'eta2_2'] },
     ]);
     const code = Float32Array.from({ length: 2 * 6 }, (_, i) => i);
-    const eta = exogenousTable(code, { modalities }, 2);
+    const { latents: z, exogenous: eta } = splitCode(code, { modalities }, 2);
+    expect(z.columns).toEqual(['z1_1', 'z1_2', 'z2_1']);
+    expect(Array.from(z.data)).toEqual([0, 1, 3, 6, 7, 9]);
     expect(eta.columns).toEqual(['eta1_1', 'eta2_1', 'eta2_2']);
     expect(Array.from(eta.data)).toEqual([2, 4, 5, 8, 10, 11]);
   });
@@ -41,15 +43,7 @@ describe('the code of a run, by name', () => {
       code.set(row, r * 6);
     }
     const cols = codeColumns({ modalities });
-    const names = cols.flatMap((m) => [...m.latents, ...m.exogenous]);
-    const full = makeTable(names, n, Float64Array.from(code));
-    const est = fromColumns(
-      ['z1_1', 'z1_2', 'z2_1'],
-      ['z1_1', 'z1_2', 'z2_1'].map((c) =>
-        Float64Array.from({ length: n }, (_, r) => full.data[r * 6 + names.indexOf(c)]!),
-      ),
-    );
-    const exo = exogenousTable(code, { modalities }, n);
+    const { latents: est, exogenous: exo } = splitCode(code, { modalities }, n);
     const r = alignedMccOf(truthLatents, cols, est, exo, incomplete);
     expect(r.per_modality['1']).toBeGreaterThan(0.999);
     expect(r.per_modality['2']).toBeGreaterThan(0.999);
