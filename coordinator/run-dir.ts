@@ -68,7 +68,9 @@ export function resultJson(trial: Trial, graph: Graph): Record<string, unknown> 
       .toLowerCase(),
     mcc: r.mcc ?? null,
     mcc_per_modality: r.mcc === undefined ? null : { ...r.mccPerModality },
+    mcc_per_latent: r.mcc === undefined ? null : { ...r.mccPerLatent },
     r2: r.r2 ?? null,
+    r2_per_latent: r.r2 === undefined ? null : { ...r.r2PerLatent },
     shd: r.shd ?? null,
     shd_cdt: r.shdCdt ?? null,
     mcc_aligned: r.mccAligned ?? null,
@@ -124,6 +126,8 @@ function progressJson(p: Progress): Record<string, number> {
 function emptyResult(): TrialResult {
   return {
     mccPerModality: {},
+    mccPerLatent: {},
+    r2PerLatent: {},
     mccAlignedPerModality: {},
     graph: undefined,
     steps: 0,

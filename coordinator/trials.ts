@@ -39,6 +39,7 @@ import {
 } from '../proto/gen/crl/v1/trial.js';
 import { alignedMccOf, type AlignedMcc } from '../evaluator/index.js';
 import { LatentAssembler, type AssembledCode } from './latents.js';
+import { matchedLatents } from './matched-latents.js';
 import { placeModalities } from './placement.js';
 import type { TrainerEntry, TrainerRegistry } from './registry.js';
 import { writeRunDirectory } from './run-dir.js';
@@ -490,6 +491,11 @@ export class TrialManager {
       final,
       syncWaitFraction,
       truthConditionsMet: truth?.conditionsMet,
+      mccPerLatent:
+        scores === undefined || truth === undefined
+          ? {}
+          : matchedLatents(scores, run.resolved.latentNames, truth.latents.columns),
+      r2PerLatent: scores === undefined ? {} : { ...scores.r2PerLatent },
       mccAligned: aligned?.mcc_aligned ?? undefined,
       // A modality whose code cannot be aligned (null) has no entry: the map holds numbers only.
       mccAlignedPerModality: Object.fromEntries(

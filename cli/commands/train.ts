@@ -88,7 +88,14 @@ export interface TrainRunOptions {
 export interface TrainResult {
   mcc: number | null;
   mcc_per_modality: Record<string, number> | null;
+  /**
+   * Per true latent, the estimated latent the per-modality matching pairs it with and their signed
+   * correlation: which factors a run recovers, not only how many on average (null without truth).
+   */
+  mcc_per_latent: Record<string, MatchedLatent> | null;
   r2: number | null;
+  /** Per true latent, the R² of its kernel ridge fit from the estimates (null without truth). */
+  r2_per_latent: Record<string, number> | null;
   /**
    * MCC after the best rotation of each modality's whole code onto its truth (aligned-mcc.ts): how
    * much of the gap to 1 is the placement of latents in the code rather than their loss (null
@@ -114,6 +121,11 @@ export interface TrainResult {
   hyperparameters: { model: Omit<ModelConfig, 'modalities'>; training: TrainOptions };
   edges: number;
   final: CurveRow | null;
+}
+
+export interface MatchedLatent {
+  estimate: string;
+  corr: number;
 }
 
 /** Inter-modal edges only (intra-modal edges are not scored). */
@@ -235,9 +247,11 @@ async function trainAndWrite(
       input.truth === undefined
         ? undefined
         : alignedMccOf(input.truth.latents, codeColumns(config), est, exogenous, complete);
+    const r2 = r2Score(input, model.layout.names, est, complete);
     const scores = {
       ...kept.scores,
-      r2: r2Score(input, model.layout.names, est, complete),
+      r2: r2?.r2 ?? null,
+      r2_per_latent: r2 === undefined ? null : { ...r2.per_column },
       mcc_aligned: aligned?.mcc_aligned ?? null,
       mcc_aligned_per_modality: aligned?.per_modality ?? null,
     };
@@ -297,7 +311,7 @@ async function trainAndWrite(
   }
 }
 
-type Scores = Pick<TrainResult, 'mcc' | 'mcc_per_modality' | 'r2' | 'shd' | 'shd_cdt'>;
+type Scores = Pick<TrainResult, 'mcc' | 'mcc_per_modality' | 'mcc_per_latent' | 'shd' | 'shd_cdt'>;
 
 /** One restart as trained, before it is compared with the others. */
 interface OneRun {
@@ -373,7 +387,7 @@ function againstTruth(
 
 /**
  * MCC and SHD against the truth, when the data carry it (nulls otherwise). R² (a kernel ridge fit,
- * the slow one) is left null here and computed for the kept restart only (`r2Score`).
+ * the slow one) is computed for the kept restart only (`r2Score`).
  */
 function scoreRun(
   input: TrainingInput,
@@ -383,7 +397,8 @@ function scoreRun(
   complete: Uint8Array | undefined,
 ): Scores {
   const t = againstTruth(input, names, est, complete);
-  if (t === undefined) return { mcc: null, mcc_per_modality: null, r2: null, shd: null, shd_cdt: null };
+  if (t === undefined)
+    return { mcc: null, mcc_per_modality: null, mcc_per_latent: null, shd: null, shd_cdt: null };
   const m = mcc(t.truth, t.scored);
   const perModality = m.per_modality ?? {};
   // Estimated latents of modality m only stand for true latents of modality m: relabel by the
@@ -396,21 +411,23 @@ function scoreRun(
   return {
     mcc: m.mcc,
     mcc_per_modality: Object.fromEntries(Object.entries(perModality).map(([k, v]) => [k, v.mcc])),
-    r2: null,
+    mcc_per_latent: Object.fromEntries(
+      matching.map((p) => [p.truth, { estimate: p.estimate, corr: p.corr }]),
+    ),
     shd: s.shd_directed,
     shd_cdt: s.shd_cdt,
   };
 }
 
-/** R² of the true latents from the estimates (null without truth). */
+/** R² of the true latents from the estimates, overall and per true latent (undefined without truth). */
 function r2Score(
   input: TrainingInput,
   names: readonly string[],
   est: Table,
   complete: Uint8Array | undefined,
-): number | null {
+): { r2: number; per_column: Readonly<Record<string, number>> } | undefined {
   const t = againstTruth(input, names, est, complete);
-  return t === undefined ? null : kernelRidgeR2(t.truth, t.scored).r2;
+  return t === undefined ? undefined : kernelRidgeR2(t.truth, t.scored);
 }
 
 interface TrainFlags {

@@ -1,6 +1,7 @@
 /**
- * EvaluateLatents: MCC (global and per modality), kernel-ridge R², and SHD of the learned graph
- * after relabelling its latents by the MCC matching, the way `crl train` scores a run.
+ * EvaluateLatents: MCC (global, per modality, and each matched pair's correlation), kernel-ridge R²
+ * (overall and per true latent), and SHD of the learned graph after relabelling its latents by the
+ * MCC matching, the way `crl train` scores a run.
  */
 import { invalidArgument } from '../../common/errors.js';
 import type { Graph } from '../../common/graph.js';
@@ -42,8 +43,14 @@ export function evaluateLatents(req: EvaluateLatentsRequest): EvaluateLatentsRes
     mcc: m.mcc,
     mccPerModality: Object.fromEntries(Object.entries(perModality).map(([k, v]) => [k, v.mcc])),
     matching: matchingIndices(matching, estimate, truth),
+    matchedCorr: matchedCorrelations(matching, estimate),
+    r2PerLatent: {},
   };
-  if (!req.skipR2) res.r2 = kernelRidgeR2(truth, estimate, { protocol, seed: req.seed, labels }).r2;
+  if (!req.skipR2) {
+    const r2 = kernelRidgeR2(truth, estimate, { protocol, seed: req.seed, labels });
+    res.r2 = r2.r2;
+    res.r2PerLatent = { ...r2.per_column };
+  }
   if (graphs !== undefined) {
     const s = shd(graphs.truth, graphs.learned, {
       relabel: matchingToRelabel(matching),
@@ -75,6 +82,12 @@ function graphPair(req: EvaluateLatentsRequest): { learned: Graph; truth: Graph 
     learned: fromProtoGraph(req.learned, 'learned'),
     truth: fromProtoGraph(req.trueGraph, 'true_graph'),
   };
+}
+
+/** matched_corr[i] = signed correlation of estimated column i with its partner, or 0. */
+function matchedCorrelations(pairs: readonly MatchedPair[], estimate: Table): number[] {
+  const corr = new Map(pairs.map((p) => [p.estimate, p.corr]));
+  return estimate.columns.map((c) => corr.get(c) ?? 0);
 }
 
 /** matching[i] = column index in truth of the partner of estimated column i, or -1. */

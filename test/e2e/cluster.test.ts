@@ -195,6 +195,14 @@ describe('a local cluster of 2 trainers', () => {
       );
       expect(result['mcc_aligned']).toBeCloseTo(again.mcc_aligned as number, 4);
       expect(printed['mcc_aligned']).toBe(result['mcc_aligned']);
+      // Per latent: the pairs of each modality average to that modality's MCC.
+      const perLatent = result['mcc_per_latent'] as Record<string, { estimate: string; corr: number }>;
+      expect(printed['mcc_per_latent']).toEqual(perLatent);
+      for (const [m, score] of Object.entries(result['mcc_per_modality'] as Record<string, number>)) {
+        const mine = Object.entries(perLatent).filter(([k]) => k.startsWith(`z${m}_`));
+        expect(mine.length).toBe(2);
+        expect(mine.reduce((a, [, p]) => a + Math.abs(p.corr), 0) / 2).toBeCloseTo(score, 10);
+      }
 
       mainTrial = printed['trial'] as string;
       const trial = await client.get(mainTrial);

@@ -3,11 +3,27 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNumericCsv } from '../../common/csv.js';
 import { readGraph } from '../../common/graph.js';
+import { column } from '../../common/matrix.js';
 import { alignedMccOf } from '../../evaluator/metrics/aligned-mcc.js';
 import { generateSynthetic } from '../../trainer/data/synthetic/generate.js';
 import { resolveSpec } from '../../trainer/data/synthetic/spec.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+
+function pearson(a: Float64Array, b: Float64Array): number {
+  const n = a.length;
+  const ma = a.reduce((s, v) => s + v, 0) / n;
+  const mb = b.reduce((s, v) => s + v, 0) / n;
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += ((a[i] as number) - ma) * ((b[i] as number) - mb);
+    aa += ((a[i] as number) - ma) ** 2;
+    bb += ((b[i] as number) - mb) ** 2;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
 
 describe('crl train', () => {
   const root = tempDir();
@@ -53,6 +69,25 @@ describe('crl train', () => {
     // The CSVs carry 6 significant digits; the run scored the float32 code itself.
     expect(result.mcc_aligned).toBeCloseTo(again.mcc_aligned as number, 4);
     expect(result.mcc_aligned_per_modality['2']).toBeCloseTo(again.per_modality['2'] as number, 4);
+    // Per latent: each true latent's partner is a latent of its own modality, every partner is used
+    // once, the correlation is the one the CSV gives, and the modality's MCC is their mean |corr|.
+    const perLatent = result.mcc_per_latent as Record<string, { estimate: string; corr: number }>;
+    expect(Object.keys(perLatent).sort()).toEqual(['z1_1', 'z1_2', 'z2_1', 'z2_2']);
+    expect(new Set(Object.values(perLatent).map((p) => p.estimate)).size).toBe(4);
+    for (const [name, { estimate, corr }] of Object.entries(perLatent)) {
+      expect(estimate.slice(0, 2)).toBe(name.slice(0, 2));
+      const t = column(truth.latents, truth.latents.columns.indexOf(name));
+      const e = column(latents, latents.columns.indexOf(estimate));
+      expect(corr).toBeCloseTo(pearson(t, e), 4);
+    }
+    for (const m of ['1', '2']) {
+      const mine = Object.entries(perLatent).filter(([k]) => k.startsWith(`z${m}_`));
+      const mean = mine.reduce((a, [, p]) => a + Math.abs(p.corr), 0) / mine.length;
+      expect(result.mcc_per_modality[m]).toBeCloseTo(mean, 10);
+    }
+    const r2s = Object.values(result.r2_per_latent as Record<string, number>);
+    expect(Object.keys(result.r2_per_latent).sort()).toEqual(['z1_1', 'z1_2', 'z2_1', 'z2_2']);
+    expect(result.r2).toBeCloseTo(r2s.reduce((a, b) => a + b, 0) / r2s.length, 10);
     expect(readNumericCsv(join(out, 'curve.csv')).nRows).toBe(2);
     expect(existsSync(join(out, 'checkpoint', 'manifest.json'))).toBe(true);
     // JSON lines progress on a non-TTY stderr.

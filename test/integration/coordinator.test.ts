@@ -150,6 +150,15 @@ describe('coordinator service', () => {
     // The trainers answered with the true latents: the real evaluator must find them.
     expect(last.result?.mcc).toBeGreaterThan(0.999);
     expect(Object.keys(last.result?.mccPerModality ?? {}).length).toBeGreaterThan(0);
+    // Per latent, each true latent is paired with the estimate of its own name (the trainers sent
+    // the truth itself), at correlation 1, and has an R².
+    const perLatent = last.result?.mccPerLatent ?? {};
+    expect(Object.keys(perLatent).sort()).toEqual(['z1_1', 'z1_2', 'z2_1', 'z2_2']);
+    for (const [name, p] of Object.entries(perLatent)) {
+      expect(p.estimate).toBe(name);
+      expect(p.corr).toBeGreaterThan(0.999);
+    }
+    expect(Object.keys(last.result?.r2PerLatent ?? {}).sort()).toEqual(Object.keys(perLatent).sort());
     expect(last.result?.shd).toBeTypeOf('number');
     // c1's truth meets the paper's conditions, and the flag survives the wire.
     expect(last.result?.truthConditionsMet).toBe(true);

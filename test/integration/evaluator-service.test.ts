@@ -135,7 +135,12 @@ describe('evaluator gRPC service', () => {
     expect(res.mccPerModality['1']).toBeCloseTo(1, 5);
     expect(res.mccPerModality['2']).toBeCloseTo(1, 5);
     expect(res.matching).toEqual(PERM);
+    // Each pair's correlation carries the sign of the rescaling (SCALE[1] < 0).
+    expect(res.matchedCorr.map((c) => Math.round(c * 1e5) / 1e5)).toEqual(SCALE.map(Math.sign));
     expect(res.r2).toBeGreaterThan(0.9);
+    expect(Object.keys(res.r2PerLatent).sort()).toEqual(NAMES);
+    const r2s = Object.values(res.r2PerLatent);
+    expect(res.r2).toBeCloseTo(r2s.reduce((a, b) => a + b, 0) / r2s.length, 10);
     expect(res.shd).toBeUndefined();
   });
 
@@ -158,12 +163,15 @@ describe('evaluator gRPC service', () => {
       makeTable(NAMES, N, Float64Array.from(est)),
     );
     expect(res.mcc).toBeCloseTo(lib.mcc, 10);
+    // The pairs' |corr| average to the MCC the library gives (one matching over all columns here).
+    expect(res.matchedCorr.reduce((a, c) => a + Math.abs(c), 0) / 4).toBeCloseTo(lib.mcc, 10);
     expect(res.r2).toBeDefined();
   });
 
   it('omits r2 with skip_r2', async () => {
     const res = await evaluateLatents(latentsRequest({ skipR2: true }));
     expect(res.r2).toBeUndefined();
+    expect(res.r2PerLatent).toEqual({});
   });
 
   it('relabels the learned graph by the MCC matching before SHD, matching shd()', async () => {

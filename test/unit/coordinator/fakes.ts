@@ -249,6 +249,8 @@ export const FAKE_SCORES: EvaluateLatentsResponse = {
   mccPerModality: { m1: 0.95, m2: 0.85 },
   r2: 0.8,
   matching: [],
+  matchedCorr: [],
+  r2PerLatent: {},
   shd: 1,
   shdCdt: 2,
   shdSkeleton: 0,

@@ -55,10 +55,21 @@ export interface EvaluateLatentsResponse {
   matching: number[];
   shd?: number | undefined;
   shdCdt?: number | undefined;
-  shdSkeleton?: number | undefined;
+  shdSkeleton?:
+    | number
+    | undefined;
+  /** matched_corr[i] = signed correlation of estimated latent i with its partner (0 where none). */
+  matchedCorr: number[];
+  /** R² of each true latent (by name) from the estimates; empty with skip_r2. */
+  r2PerLatent: { [key: string]: number };
 }
 
 export interface EvaluateLatentsResponse_MccPerModalityEntry {
+  key: string;
+  value: number;
+}
+
+export interface EvaluateLatentsResponse_R2PerLatentEntry {
   key: string;
   value: number;
 }
@@ -337,6 +348,8 @@ function createBaseEvaluateLatentsResponse(): EvaluateLatentsResponse {
     shd: undefined,
     shdCdt: undefined,
     shdSkeleton: undefined,
+    matchedCorr: [],
+    r2PerLatent: {},
   };
 }
 
@@ -367,6 +380,16 @@ export const EvaluateLatentsResponse: MessageFns<EvaluateLatentsResponse> = {
     if (message.shdSkeleton !== undefined) {
       writer.uint32(56).int32(message.shdSkeleton);
     }
+    if (message.matchedCorr.length !== 0) {
+      writer.uint32(66).fork();
+      for (const v of message.matchedCorr) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    globalThis.Object.entries(message.r2PerLatent).forEach(([key, value]: [string, number]) => {
+      EvaluateLatentsResponse_R2PerLatentEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
     return writer;
   },
 
@@ -452,6 +475,35 @@ export const EvaluateLatentsResponse: MessageFns<EvaluateLatentsResponse> = {
             message.shdSkeleton = reader.int32();
             continue;
           }
+          case 8: {
+            if (tag === 65) {
+              message.matchedCorr.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 66) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.matchedCorr.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            const entry9 = EvaluateLatentsResponse_R2PerLatentEntry.decode(reader, reader.uint32());
+            if (entry9.value !== undefined) {
+              message.r2PerLatent[entry9.key] = entry9.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -507,6 +559,38 @@ export const EvaluateLatentsResponse: MessageFns<EvaluateLatentsResponse> = {
         : isSet(object.shd_skeleton)
         ? globalThis.Number(object.shd_skeleton)
         : undefined,
+      matchedCorr: globalThis.Array.isArray(object?.matchedCorr)
+        ? object.matchedCorr.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.matched_corr)
+        ? object.matched_corr.map((e: any) => globalThis.Number(e))
+        : [],
+      r2PerLatent: isObject(object.r2PerLatent)
+        ? (globalThis.Object.entries(object.r2PerLatent) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.r2_per_latent)
+        ? (globalThis.Object.entries(object.r2_per_latent) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -539,6 +623,18 @@ export const EvaluateLatentsResponse: MessageFns<EvaluateLatentsResponse> = {
     if (message.shdSkeleton !== undefined) {
       obj.shdSkeleton = Math.round(message.shdSkeleton);
     }
+    if (message.matchedCorr?.length) {
+      obj.matchedCorr = message.matchedCorr.map((e) => floatToJson(e));
+    }
+    if (message.r2PerLatent) {
+      const entries = globalThis.Object.entries(message.r2PerLatent) as [string, number][];
+      if (entries.length > 0) {
+        obj.r2PerLatent = {};
+        entries.forEach(([k, v]) => {
+          obj.r2PerLatent[k] = floatToJson(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -562,6 +658,16 @@ export const EvaluateLatentsResponse: MessageFns<EvaluateLatentsResponse> = {
     message.shd = object.shd ?? undefined;
     message.shdCdt = object.shdCdt ?? undefined;
     message.shdSkeleton = object.shdSkeleton ?? undefined;
+    message.matchedCorr = object.matchedCorr?.map((e) => e) || [];
+    message.r2PerLatent = (globalThis.Object.entries(object.r2PerLatent ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -652,6 +758,95 @@ export const EvaluateLatentsResponse_MccPerModalityEntry: MessageFns<EvaluateLat
     object: I,
   ): EvaluateLatentsResponse_MccPerModalityEntry {
     const message = createBaseEvaluateLatentsResponse_MccPerModalityEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseEvaluateLatentsResponse_R2PerLatentEntry(): EvaluateLatentsResponse_R2PerLatentEntry {
+  return { key: "", value: 0 };
+}
+
+export const EvaluateLatentsResponse_R2PerLatentEntry: MessageFns<EvaluateLatentsResponse_R2PerLatentEntry> = {
+  encode(message: EvaluateLatentsResponse_R2PerLatentEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvaluateLatentsResponse_R2PerLatentEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvaluateLatentsResponse_R2PerLatentEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EvaluateLatentsResponse_R2PerLatentEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: EvaluateLatentsResponse_R2PerLatentEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EvaluateLatentsResponse_R2PerLatentEntry>, I>>(
+    base?: I,
+  ): EvaluateLatentsResponse_R2PerLatentEntry {
+    return EvaluateLatentsResponse_R2PerLatentEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EvaluateLatentsResponse_R2PerLatentEntry>, I>>(
+    object: I,
+  ): EvaluateLatentsResponse_R2PerLatentEntry {
+    const message = createBaseEvaluateLatentsResponse_R2PerLatentEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
     return message;

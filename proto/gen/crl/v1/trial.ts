@@ -182,6 +182,13 @@ export interface TrialResult {
    */
   mccAligned?: number | undefined;
   mccAlignedPerModality: { [key: string]: number };
+  /**
+   * Per true latent (by name): the estimated latent the per-modality matching pairs it with and
+   * their signed correlation; which factors the trial recovers. Empty without truth.
+   */
+  mccPerLatent: { [key: string]: MatchedLatent };
+  /** Per true latent: R² of its kernel ridge fit from the estimates. Empty without truth. */
+  r2PerLatent: { [key: string]: number };
 }
 
 export interface TrialResult_MccPerModalityEntry {
@@ -197,6 +204,21 @@ export interface TrialResult_SyncWaitFractionEntry {
 export interface TrialResult_MccAlignedPerModalityEntry {
   key: string;
   value: number;
+}
+
+export interface TrialResult_MccPerLatentEntry {
+  key: string;
+  value: MatchedLatent | undefined;
+}
+
+export interface TrialResult_R2PerLatentEntry {
+  key: string;
+  value: number;
+}
+
+export interface MatchedLatent {
+  estimate: string;
+  corr: number;
 }
 
 export interface Trial {
@@ -1060,6 +1082,8 @@ function createBaseTrialResult(): TrialResult {
     truthConditionsMet: undefined,
     mccAligned: undefined,
     mccAlignedPerModality: {},
+    mccPerLatent: {},
+    r2PerLatent: {},
   };
 }
 
@@ -1112,6 +1136,12 @@ export const TrialResult: MessageFns<TrialResult> = {
     }
     globalThis.Object.entries(message.mccAlignedPerModality).forEach(([key, value]: [string, number]) => {
       TrialResult_MccAlignedPerModalityEntry.encode({ key: key as any, value }, writer.uint32(130).fork()).join();
+    });
+    globalThis.Object.entries(message.mccPerLatent).forEach(([key, value]: [string, MatchedLatent]) => {
+      TrialResult_MccPerLatentEntry.encode({ key: key as any, value }, writer.uint32(138).fork()).join();
+    });
+    globalThis.Object.entries(message.r2PerLatent).forEach(([key, value]: [string, number]) => {
+      TrialResult_R2PerLatentEntry.encode({ key: key as any, value }, writer.uint32(146).fork()).join();
     });
     return writer;
   },
@@ -1266,6 +1296,28 @@ export const TrialResult: MessageFns<TrialResult> = {
             }
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            const entry17 = TrialResult_MccPerLatentEntry.decode(reader, reader.uint32());
+            if (entry17.value !== undefined) {
+              message.mccPerLatent[entry17.key] = entry17.value;
+            }
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            const entry18 = TrialResult_R2PerLatentEntry.decode(reader, reader.uint32());
+            if (entry18.value !== undefined) {
+              message.r2PerLatent[entry18.key] = entry18.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1398,6 +1450,60 @@ export const TrialResult: MessageFns<TrialResult> = {
           {},
         )
         : {},
+      mccPerLatent: isObject(object.mccPerLatent)
+        ? (globalThis.Object.entries(object.mccPerLatent) as [string, any][]).reduce(
+          (acc: { [key: string]: MatchedLatent }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: MatchedLatent.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.mcc_per_latent)
+        ? (globalThis.Object.entries(object.mcc_per_latent) as [string, any][]).reduce(
+          (acc: { [key: string]: MatchedLatent }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: MatchedLatent.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      r2PerLatent: isObject(object.r2PerLatent)
+        ? (globalThis.Object.entries(object.r2PerLatent) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.r2_per_latent)
+        ? (globalThis.Object.entries(object.r2_per_latent) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -1469,6 +1575,24 @@ export const TrialResult: MessageFns<TrialResult> = {
         });
       }
     }
+    if (message.mccPerLatent) {
+      const entries = globalThis.Object.entries(message.mccPerLatent) as [string, MatchedLatent][];
+      if (entries.length > 0) {
+        obj.mccPerLatent = {};
+        entries.forEach(([k, v]) => {
+          obj.mccPerLatent[k] = MatchedLatent.toJSON(v);
+        });
+      }
+    }
+    if (message.r2PerLatent) {
+      const entries = globalThis.Object.entries(message.r2PerLatent) as [string, number][];
+      if (entries.length > 0) {
+        obj.r2PerLatent = {};
+        entries.forEach(([k, v]) => {
+          obj.r2PerLatent[k] = floatToJson(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -1520,6 +1644,24 @@ export const TrialResult: MessageFns<TrialResult> = {
         },
         {},
       );
+    message.mccPerLatent = (globalThis.Object.entries(object.mccPerLatent ?? {}) as [string, MatchedLatent][]).reduce(
+      (acc: { [key: string]: MatchedLatent }, [key, value]: [string, MatchedLatent]) => {
+        if (value !== undefined) {
+          acc[key] = MatchedLatent.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.r2PerLatent = (globalThis.Object.entries(object.r2PerLatent ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -1785,6 +1927,265 @@ export const TrialResult_MccAlignedPerModalityEntry: MessageFns<TrialResult_MccA
     const message = createBaseTrialResult_MccAlignedPerModalityEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseTrialResult_MccPerLatentEntry(): TrialResult_MccPerLatentEntry {
+  return { key: "", value: undefined };
+}
+
+export const TrialResult_MccPerLatentEntry: MessageFns<TrialResult_MccPerLatentEntry> = {
+  encode(message: TrialResult_MccPerLatentEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      MatchedLatent.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrialResult_MccPerLatentEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrialResult_MccPerLatentEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = MatchedLatent.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrialResult_MccPerLatentEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? MatchedLatent.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: TrialResult_MccPerLatentEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = MatchedLatent.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrialResult_MccPerLatentEntry>, I>>(base?: I): TrialResult_MccPerLatentEntry {
+    return TrialResult_MccPerLatentEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrialResult_MccPerLatentEntry>, I>>(
+    object: I,
+  ): TrialResult_MccPerLatentEntry {
+    const message = createBaseTrialResult_MccPerLatentEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? MatchedLatent.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTrialResult_R2PerLatentEntry(): TrialResult_R2PerLatentEntry {
+  return { key: "", value: 0 };
+}
+
+export const TrialResult_R2PerLatentEntry: MessageFns<TrialResult_R2PerLatentEntry> = {
+  encode(message: TrialResult_R2PerLatentEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrialResult_R2PerLatentEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrialResult_R2PerLatentEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrialResult_R2PerLatentEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: TrialResult_R2PerLatentEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrialResult_R2PerLatentEntry>, I>>(base?: I): TrialResult_R2PerLatentEntry {
+    return TrialResult_R2PerLatentEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrialResult_R2PerLatentEntry>, I>>(object: I): TrialResult_R2PerLatentEntry {
+    const message = createBaseTrialResult_R2PerLatentEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseMatchedLatent(): MatchedLatent {
+  return { estimate: "", corr: 0 };
+}
+
+export const MatchedLatent: MessageFns<MatchedLatent> = {
+  encode(message: MatchedLatent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.estimate !== "") {
+      writer.uint32(10).string(message.estimate);
+    }
+    if (message.corr !== 0) {
+      writer.uint32(17).double(message.corr);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MatchedLatent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMatchedLatent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.estimate = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.corr = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MatchedLatent {
+    return {
+      estimate: isSet(object.estimate) ? globalThis.String(object.estimate) : "",
+      corr: isSet(object.corr) ? globalThis.Number(object.corr) : 0,
+    };
+  },
+
+  toJSON(message: MatchedLatent): unknown {
+    const obj: any = {};
+    if (message.estimate !== "") {
+      obj.estimate = message.estimate;
+    }
+    if (message.corr !== 0) {
+      obj.corr = floatToJson(message.corr);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MatchedLatent>, I>>(base?: I): MatchedLatent {
+    return MatchedLatent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MatchedLatent>, I>>(object: I): MatchedLatent {
+    const message = createBaseMatchedLatent();
+    message.estimate = object.estimate ?? "";
+    message.corr = object.corr ?? 0;
     return message;
   },
 };
