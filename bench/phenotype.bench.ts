@@ -130,7 +130,12 @@ console.log(
     analyse_s: analyseS,
     mcc: result.mcc,
     mcc_per_modality: result.mcc_per_modality,
+    mcc_aligned: result.mcc_aligned,
+    // Which latents the run found; the unlinked ones (no inter-modal edge) are outside paper §4.
+    mcc_per_latent: result.mcc_per_latent,
+    unlinked_latents: result.truth_identifiability?.unlinked ?? null,
     r2: result.r2,
+    r2_per_latent: result.r2_per_latent,
     complete_participants: (result.data as { complete_participants?: number }).complete_participants,
     analysis: {
       alpha,
