@@ -40,8 +40,10 @@ describe('a study survives its coordinator', () => {
       evaluator.address,
       '--heartbeat-ms',
       '300',
+      // Generous: a trainer inside a long wasm step misses heartbeats when the machine is loaded,
+      // and this test is about the coordinator's restart, not about declaring trainers dead.
       '--heartbeat-timeout-ms',
-      '3000',
+      '10000',
     ]);
 
   beforeAll(async () => {
