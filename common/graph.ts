@@ -157,6 +157,12 @@ export function latentModality(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Modality of an exogenous slot named `eta<m>_<j>` (1-based), else undefined. */
+export function exogenousModality(name: string): number | undefined {
+  const m = /^eta(\d+)_(\d+)$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
 export function latentName(modality: number, index: number): string {
   return `z${modality}_${index}`;
 }

@@ -37,7 +37,6 @@ import {
   type TrialResult,
   type TrialSpec,
 } from '../proto/gen/crl/v1/trial.js';
-import { alignedMccOf, type AlignedMcc } from '../evaluator/index.js';
 import { LatentAssembler, type AssembledCode } from './latents.js';
 import { matchedLatents } from './matched-latents.js';
 import { placeModalities } from './placement.js';
@@ -45,7 +44,7 @@ import type { TrainerEntry, TrainerRegistry } from './registry.js';
 import { writeRunDirectory } from './run-dir.js';
 import { resolveTrialSpec, type ResolvedTrialSpec } from './spec.js';
 import { trialRows } from './trial-rows.js';
-import { loadTrialTruth, trialModalityCode, type TrialTruth } from './truth.js';
+import { loadTrialTruth, type TrialTruth } from './truth.js';
 import { isTerminal } from './trial-state.js';
 
 export interface SubmitRequest {
@@ -351,18 +350,16 @@ export class TrialManager {
         stage = `evaluator (${this.opts.evaluatorAddress})`;
         // Scored on the participants complete in every trained modality: the others' latents of a
         // missing modality are the encoder's guess from nothing.
-        scores = await this.callEvaluator(run, selectRows(latents, rows.complete), {
-          ...truth,
-          latents: selectRows(truth.latents, rows.complete),
-        });
+        scores = await this.callEvaluator(
+          run,
+          selectRows(latents, rows.complete),
+          exogenous.columns.length > 0 ? selectRows(exogenous, rows.complete) : undefined,
+          { ...truth, latents: selectRows(truth.latents, rows.complete) },
+        );
         if (this.over(run)) return;
       }
       stage = 'assembling the result';
-      const aligned =
-        truth === undefined
-          ? undefined
-          : alignedMccOf(truth.latents, trialModalityCode(run.resolved), latents, exogenous, rows.complete);
-      const result = this.resultOf(run, scores, truth, aligned);
+      const result = this.resultOf(run, scores, truth);
       run.trial.result = result;
       const outDir = run.trial.spec?.outDir ?? '';
       if (outDir !== '') {
@@ -431,7 +428,12 @@ export class TrialManager {
     );
   }
 
-  private callEvaluator(run: Run, latents: Table, truth: TrialTruth): Promise<EvaluateLatentsResponse> {
+  private callEvaluator(
+    run: Run,
+    latents: Table,
+    exogenous: Table | undefined,
+    truth: TrialTruth,
+  ): Promise<EvaluateLatentsResponse> {
     this.evaluator ??= new EvaluatorServiceClient(
       this.opts.evaluatorAddress,
       credentials.createInsecure(),
@@ -450,6 +452,12 @@ export class TrialManager {
       r2Protocol: '',
       skipR2: false,
       seed: run.trial.spec?.seed ?? 0,
+      // The exogenous slots make the aligned MCC rotate each modality's whole code.
+      exogenous:
+        exogenous === undefined
+          ? undefined
+          : encodeTensor(Float32Array.from(exogenous.data), [n, exogenous.columns.length]),
+      exogenousNames: exogenous === undefined ? [] : [...exogenous.columns],
     };
     const deadline = new Date(Date.now() + (this.opts.evaluateTimeoutMs ?? 30 * 60_000));
     const client = this.evaluator;
@@ -464,7 +472,6 @@ export class TrialManager {
     run: Run,
     scores: EvaluateLatentsResponse | undefined,
     truth: TrialTruth | undefined,
-    aligned: AlignedMcc | undefined,
   ): TrialResult {
     const summaries = run.members.map((m) => m.summary as TrainingSummary);
     const first = summaries[0] as TrainingSummary;
@@ -496,11 +503,8 @@ export class TrialManager {
           ? {}
           : matchedLatents(scores, run.resolved.latentNames, truth.latents.columns),
       r2PerLatent: scores === undefined ? {} : { ...scores.r2PerLatent },
-      mccAligned: aligned?.mcc_aligned ?? undefined,
-      // A modality whose code cannot be aligned (null) has no entry: the map holds numbers only.
-      mccAlignedPerModality: Object.fromEntries(
-        Object.entries(aligned?.per_modality ?? {}).filter((e): e is [string, number] => e[1] !== null),
-      ),
+      mccAligned: scores?.mccAligned,
+      mccAlignedPerModality: scores === undefined ? {} : { ...scores.mccAlignedPerModality },
     };
   }
 

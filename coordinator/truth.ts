@@ -7,7 +7,6 @@ import { invalidArgument } from '../common/errors.js';
 import type { Graph } from '../common/graph.js';
 import { selectColumns, type Table } from '../common/matrix.js';
 import { loadTruth } from '../trainer/data/dataset.js';
-import type { ModalityCode } from '../evaluator/index.js';
 import { readManifest } from '../trainer/data/manifest.js';
 import { generateSynthetic } from '../trainer/data/synthetic/generate.js';
 import { identifiabilityOf } from '../trainer/data/synthetic/identifiability.js';
@@ -51,19 +50,6 @@ export function loadTrialTruth(resolved: ResolvedTrialSpec, spec: TrialSpec): Tr
     graph,
     conditionsMet: identifiabilityOf(graph).conditions_met,
   };
-}
-
-/** Each trained modality's columns in the trial's latent and exogenous matrices. */
-export function trialModalityCode(resolved: ResolvedTrialSpec): ModalityCode[] {
-  return resolved.modalities.map((m) => {
-    const z0 = resolved.latentOffsets.get(m.name) as number;
-    const e0 = resolved.exogenousOffsets.get(m.name) as number;
-    return {
-      name: m.name,
-      latents: resolved.latentNames.slice(z0, z0 + m.latents),
-      exogenous: resolved.exogenousNames.slice(e0, e0 + m.exogenous),
-    };
-  });
 }
 
 /** The subgraph over `keep` (in that order), with the edges among them. */

@@ -17,7 +17,7 @@
  * has and the reconstruction lacks (model/rotation.ts).
  */
 import { invalidArgument } from '../../common/errors.js';
-import { latentModality } from '../../common/graph.js';
+import { exogenousModality, latentModality } from '../../common/graph.js';
 import { columnsOf, fromColumns, selectRows, type Table } from '../../common/matrix.js';
 import { symmetricEigen } from '../../common/linalg.js';
 import { selectByName } from './inputs.js';
@@ -68,6 +68,38 @@ export interface ModalityCode {
   latents: readonly string[];
   /** Its exogenous slots' columns in the estimated exogenous table. */
   exogenous: readonly string[];
+}
+
+/**
+ * The modalities of a code named by the project convention, latents `z<m>_<i>` and exogenous slots
+ * `eta<m>_<j>`, in order of m; undefined when a latent name does not follow it. An exogenous slot
+ * of another name, or of a modality without latents, is an error naming `field`.
+ */
+export function modalityCodesByName(
+  latents: readonly string[],
+  exogenous: readonly string[],
+  field: string,
+): ModalityCode[] | undefined {
+  const byModality = new Map<number, { latents: string[]; exogenous: string[] }>();
+  for (const name of latents) {
+    const m = latentModality(name);
+    if (m === undefined) return undefined;
+    const entry = byModality.get(m) ?? { latents: [], exogenous: [] };
+    entry.latents.push(name);
+    byModality.set(m, entry);
+  }
+  for (const name of exogenous) {
+    const m = exogenousModality(name);
+    const entry = m === undefined ? undefined : byModality.get(m);
+    if (entry === undefined) {
+      throw invalidArgument(
+        `${JSON.stringify(name)} is not eta<m>_<j> of a modality m with latents (${[...byModality.keys()].map((k) => `z${k}_*`).join(', ')})`,
+        { field },
+      );
+    }
+    entry.exogenous.push(name);
+  }
+  return [...byModality.entries()].sort(([a], [b]) => a - b).map(([m, e]) => ({ name: `m${m}`, ...e }));
 }
 
 /**

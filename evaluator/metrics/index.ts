@@ -2,6 +2,7 @@
 export {
   alignedMcc,
   alignedMccOf,
+  modalityCodesByName,
   type AlignedMcc,
   type AlignmentBlock,
   type ModalityCode,

@@ -1,7 +1,8 @@
 /**
- * EvaluateLatents: MCC (global, per modality, and each matched pair's correlation), kernel-ridge R²
- * (overall and per true latent), and SHD of the learned graph after relabelling its latents by the
- * MCC matching, the way `crl train` scores a run.
+ * EvaluateLatents: MCC (global, per modality, and each matched pair's correlation), aligned MCC
+ * (with the exogenous slots when sent), kernel-ridge R² (overall and per true latent), and SHD of
+ * the learned graph after relabelling its latents by the MCC matching, the way `crl train` scores a
+ * run.
  */
 import { invalidArgument } from '../../common/errors.js';
 import type { Graph } from '../../common/graph.js';
@@ -9,7 +10,9 @@ import type { Table } from '../../common/matrix.js';
 import { fromProtoGraph } from '../../common/rpc/graph.js';
 import type { EvaluateLatentsRequest, EvaluateLatentsResponse } from '../../proto/gen/crl/v1/evaluator.js';
 import {
+  alignedMccOf,
   kernelRidgeR2,
+  modalityCodesByName,
   matchingToRelabel,
   mcc,
   requireFinite,
@@ -27,6 +30,15 @@ export function evaluateLatents(req: EvaluateLatentsRequest): EvaluateLatentsRes
   requireSameRowCount(estimate, 'estimated', truth, 'truth');
   requireFinite(estimate, 'estimated');
   requireFinite(truth, 'truth');
+  const exogenous =
+    req.exogenous === undefined
+      ? undefined
+      : tableFromRequest(req.exogenous, 'exogenous', req.exogenousNames, 'exogenous_names', 'eta');
+  if (exogenous !== undefined) {
+    requireSameRowCount(estimate, 'estimated', exogenous, 'exogenous');
+    requireFinite(exogenous, 'exogenous');
+  }
+  const codes = alignmentCodes(estimate, truth, exogenous);
   // Checked even with skip_r2: a typo should fail now, not once skip_r2 is turned off.
   const protocol = r2Protocol(req.r2Protocol);
   const graphs = graphPair(req);
@@ -45,7 +57,15 @@ export function evaluateLatents(req: EvaluateLatentsRequest): EvaluateLatentsRes
     matching: matchingIndices(matching, estimate, truth),
     matchedCorr: matchedCorrelations(matching, estimate),
     r2PerLatent: {},
+    mccAlignedPerModality: {},
   };
+  if (codes !== undefined) {
+    const aligned = alignedMccOf(truth, codes, estimate, exogenous);
+    if (aligned.mcc_aligned !== null) res.mccAligned = aligned.mcc_aligned;
+    res.mccAlignedPerModality = Object.fromEntries(
+      Object.entries(aligned.per_modality).filter((e): e is [string, number] => e[1] !== null),
+    );
+  }
   if (!req.skipR2) {
     const r2 = kernelRidgeR2(truth, estimate, { protocol, seed: req.seed, labels });
     res.r2 = r2.r2;
@@ -68,6 +88,22 @@ function r2Protocol(requested: string): R2Protocol {
   if ((R2_PROTOCOLS as readonly string[]).includes(requested)) return requested as R2Protocol;
   throw invalidArgument(`${JSON.stringify(requested)} is not one of ${R2_PROTOCOLS.join(', ')}`, {
     field: 'r2_protocol',
+  });
+}
+
+/**
+ * Each modality's code for the aligned MCC, when the names allow it: latents `z<m>_<i>` that the
+ * truth also has. Otherwise no aligned MCC, unless exogenous slots were sent for it: then the
+ * names are the client's error.
+ */
+function alignmentCodes(estimate: Table, truth: Table, exogenous: Table | undefined) {
+  const exoNames = exogenous?.columns ?? [];
+  const codes = modalityCodesByName(estimate.columns, exoNames, 'exogenous_names');
+  const usable = codes !== undefined && estimate.columns.every((c) => truth.columns.includes(c));
+  if (usable) return codes;
+  if (exogenous === undefined) return undefined;
+  throw invalidArgument('the aligned MCC needs estimated latents named z<m>_<i>, each also a truth column', {
+    field: 'estimated_names',
   });
 }
 

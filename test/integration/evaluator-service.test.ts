@@ -60,7 +60,37 @@ function latentsRequest(patch: Partial<EvaluateLatentsRequest> = {}): EvaluateLa
     r2Protocol: '',
     skipR2: true,
     seed: 0,
+    exogenous: undefined,
+    exogenousNames: [],
     ...patch,
+  };
+}
+
+/**
+ * Truth z (N x 4, NAMES) and an estimate whose modality-1 code [z1_1 z1_2 eta1_1] holds z1_1 turned
+ * 45 degrees into its exogenous slot: MCC misses it, the aligned MCC with the slot finds it.
+ */
+function rotatedIntoEta(): Pick<
+  EvaluateLatentsRequest,
+  'estimated' | 'truth' | 'exogenous' | 'exogenousNames'
+> {
+  const rng = new Rng(5);
+  const z = normals(N, 4, rng);
+  const eta = normals(N, 2, rng);
+  const est = Float32Array.from(z);
+  const exo = Float32Array.from(eta);
+  const c = Math.SQRT1_2;
+  for (let r = 0; r < N; r++) {
+    const a = z[r * 4] as number;
+    const e = eta[r * 2] as number;
+    est[r * 4] = c * a - c * e;
+    exo[r * 2] = c * a + c * e;
+  }
+  return {
+    estimated: encodeTensor(est, [N, 4]),
+    truth: encodeTensor(z, [N, 4]),
+    exogenous: encodeTensor(exo, [N, 2]),
+    exogenousNames: ['eta1_1', 'eta2_1'],
   };
 }
 
@@ -168,6 +198,30 @@ describe('evaluator gRPC service', () => {
     expect(res.r2).toBeDefined();
   });
 
+  it("aligns each modality's whole code onto its truth when the exogenous slots come along", async () => {
+    const plain = await evaluateLatents(latentsRequest());
+    // A permutation with signs is a rotation of the code; the unequal rescaling is not, hence a
+    // little under 1 (Procrustes weighs the columns by their scale).
+    expect(plain.mccAligned).toBeGreaterThan(0.95);
+    expect(Object.keys(plain.mccAlignedPerModality).sort()).toEqual(['1', '2']);
+
+    const turned = rotatedIntoEta();
+    const withSlots = await evaluateLatents(latentsRequest(turned));
+    expect(withSlots.mccPerModality['1']).toBeLessThan(0.9);
+    expect(withSlots.mccAligned).toBeGreaterThan(0.99);
+    expect(withSlots.mccAlignedPerModality['1']).toBeGreaterThan(0.99);
+    const latentsOnly = await evaluateLatents(
+      latentsRequest({ ...turned, exogenous: undefined, exogenousNames: [] }),
+    );
+    expect(latentsOnly.mccAlignedPerModality['1']).toBeLessThan(0.9);
+
+    // Names outside the convention: no aligned MCC, unless slots were sent for one.
+    const other = ['a', 'b', 'c', 'd'];
+    const unnamed = await evaluateLatents(latentsRequest({ estimatedNames: other, truthNames: other }));
+    expect(unnamed.mccAligned).toBeUndefined();
+    expect(unnamed.mccAlignedPerModality).toEqual({});
+  });
+
   it('omits r2 with skip_r2', async () => {
     const res = await evaluateLatents(latentsRequest({ skipR2: true }));
     expect(res.r2).toBeUndefined();
@@ -267,6 +321,34 @@ describe('evaluator gRPC service', () => {
         /^truth_names: 1 names for 4 columns/,
       ],
       [
+        'an exogenous slot of a modality without latents',
+        () => evaluateLatents(latentsRequest({ ...rotatedIntoEta(), exogenousNames: ['eta1_1', 'eta3_1'] })),
+        /^exogenous_names: "eta3_1" is not eta<m>_<j> of a modality m with latents \(z1_\*, z2_\*\)/,
+      ],
+      [
+        'exogenous slots with fewer rows',
+        () =>
+          evaluateLatents(
+            latentsRequest({
+              ...rotatedIntoEta(),
+              exogenous: encodeTensor(new Float32Array(20), [10, 2]),
+            }),
+          ),
+        /^exogenous: estimated has 400 rows but exogenous has 10/,
+      ],
+      [
+        'exogenous slots beside latents outside the naming convention',
+        () =>
+          evaluateLatents(
+            latentsRequest({
+              ...rotatedIntoEta(),
+              estimatedNames: ['a', 'b', 'c', 'd'],
+              truthNames: ['a', 'b', 'c', 'd'],
+            }),
+          ),
+        /^estimated_names: the aligned MCC needs estimated latents named z<m>_<i>/,
+      ],
+      [
         'an unknown r2_protocol',
         () => evaluateLatents(latentsRequest({ r2Protocol: 'bogus', skipR2: false })),
         /^r2_protocol: "bogus" is not one of heldout, insample/,
@@ -320,7 +402,7 @@ describe('evaluator gRPC service', () => {
       return line === undefined ? 0 : Number(line.split(' ').at(-1));
     };
     expect(count('EvaluateLatents', 'OK')).toBeGreaterThan(5);
-    expect(count('EvaluateLatents', 'INVALID_ARGUMENT')).toBe(6);
+    expect(count('EvaluateLatents', 'INVALID_ARGUMENT')).toBe(9);
     expect(count('DiscoverGraph', 'INVALID_ARGUMENT')).toBe(2);
     expect(count('CompareGraphs', 'OK')).toBe(1);
     expect(text).toMatch(

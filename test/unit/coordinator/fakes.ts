@@ -251,6 +251,7 @@ export const FAKE_SCORES: EvaluateLatentsResponse = {
   matching: [],
   matchedCorr: [],
   r2PerLatent: {},
+  mccAlignedPerModality: {},
   shd: 1,
   shdCdt: 2,
   shdSkeleton: 0,

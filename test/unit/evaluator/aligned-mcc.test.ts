@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CrlError } from '../../../common/errors.js';
 import { fromColumns } from '../../../common/matrix.js';
 import { Rng } from '../../../common/random.js';
-import { alignedMcc, alignedMccOf } from '../../../evaluator/metrics/aligned-mcc.js';
+import { alignedMcc, alignedMccOf, modalityCodesByName } from '../../../evaluator/metrics/aligned-mcc.js';
 import { mcc } from '../../../evaluator/metrics/mcc.js';
 
 function normals(rng: Rng, n: number, p: number): Float64Array[] {
@@ -156,5 +156,22 @@ describe('alignedMcc', () => {
     expect(() => alignedMccOf(truth, [{ name: 'x', latents: ['z3_1'], exogenous: [] }], est, exo)).toThrow(
       /z3_1/,
     );
+  });
+});
+
+describe('modalityCodesByName', () => {
+  it('groups z<m>_<i> and eta<m>_<j> by modality, in order of m', () => {
+    expect(modalityCodesByName(['z2_1', 'z1_1', 'z1_2'], ['eta2_1', 'eta1_1', 'eta1_2'], 'f')).toEqual([
+      { name: 'm1', latents: ['z1_1', 'z1_2'], exogenous: ['eta1_1', 'eta1_2'] },
+      { name: 'm2', latents: ['z2_1'], exogenous: ['eta2_1'] },
+    ]);
+  });
+
+  it('gives up on latents outside the convention and refuses stray exogenous slots, naming the field', () => {
+    expect(modalityCodesByName(['z1_1', 'age'], [], 'f')).toBeUndefined();
+    expect(() => modalityCodesByName(['z1_1'], ['eta2_1'], 'exogenous_names')).toThrow(
+      /exogenous_names.*"eta2_1" is not eta<m>_<j> of a modality m with latents \(z1_\*\)/,
+    );
+    expect(() => modalityCodesByName(['z1_1'], ['noise'], 'exogenous_names')).toThrow(/"noise"/);
   });
 });

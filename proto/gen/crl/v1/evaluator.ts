@@ -43,6 +43,12 @@ export interface EvaluateLatentsRequest {
   r2Protocol: string;
   skipR2: boolean;
   seed: number;
+  /**
+   * Optional (n, e) exogenous slots of the estimate, named `eta<m>_<j>` (modality m's). With them
+   * the aligned MCC rotates each modality's whole code [z(m) eta(m)]; without, its latents only.
+   */
+  exogenous: Tensor | undefined;
+  exogenousNames: string[];
 }
 
 export interface EvaluateLatentsResponse {
@@ -62,6 +68,13 @@ export interface EvaluateLatentsResponse {
   matchedCorr: number[];
   /** R² of each true latent (by name) from the estimates; empty with skip_r2. */
   r2PerLatent: { [key: string]: number };
+  /**
+   * MCC after the best rotation of each modality's code onto its true latents (a diagnostic:
+   * near 1 with a low mcc, the latents are in the code but in the wrong directions). Per modality
+   * keyed like mcc_per_modality; a modality whose code cannot be aligned has no entry.
+   */
+  mccAligned?: number | undefined;
+  mccAlignedPerModality: { [key: string]: number };
 }
 
 export interface EvaluateLatentsResponse_MccPerModalityEntry {
@@ -70,6 +83,11 @@ export interface EvaluateLatentsResponse_MccPerModalityEntry {
 }
 
 export interface EvaluateLatentsResponse_R2PerLatentEntry {
+  key: string;
+  value: number;
+}
+
+export interface EvaluateLatentsResponse_MccAlignedPerModalityEntry {
   key: string;
   value: number;
 }
@@ -115,6 +133,8 @@ function createBaseEvaluateLatentsRequest(): EvaluateLatentsRequest {
     r2Protocol: "",
     skipR2: false,
     seed: 0,
+    exogenous: undefined,
+    exogenousNames: [],
   };
 }
 
@@ -146,6 +166,12 @@ export const EvaluateLatentsRequest: MessageFns<EvaluateLatentsRequest> = {
     }
     if (message.seed !== 0) {
       writer.uint32(72).uint32(message.seed);
+    }
+    if (message.exogenous !== undefined) {
+      Tensor.encode(message.exogenous, writer.uint32(82).fork()).join();
+    }
+    for (const v of message.exogenousNames) {
+      writer.uint32(90).string(v!);
     }
     return writer;
   },
@@ -235,6 +261,22 @@ export const EvaluateLatentsRequest: MessageFns<EvaluateLatentsRequest> = {
             message.seed = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.exogenous = Tensor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.exogenousNames.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -278,6 +320,12 @@ export const EvaluateLatentsRequest: MessageFns<EvaluateLatentsRequest> = {
         ? globalThis.Boolean(object.skip_r2)
         : false,
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
+      exogenous: isSet(object.exogenous) ? Tensor.fromJSON(object.exogenous) : undefined,
+      exogenousNames: globalThis.Array.isArray(object?.exogenousNames)
+        ? object.exogenousNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.exogenous_names)
+        ? object.exogenous_names.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -310,6 +358,12 @@ export const EvaluateLatentsRequest: MessageFns<EvaluateLatentsRequest> = {
     if (message.seed !== 0) {
       obj.seed = Math.round(message.seed);
     }
+    if (message.exogenous !== undefined) {
+      obj.exogenous = Tensor.toJSON(message.exogenous);
+    }
+    if (message.exogenousNames?.length) {
+      obj.exogenousNames = message.exogenousNames;
+    }
     return obj;
   },
 
@@ -335,6 +389,10 @@ export const EvaluateLatentsRequest: MessageFns<EvaluateLatentsRequest> = {
     message.r2Protocol = object.r2Protocol ?? "";
     message.skipR2 = object.skipR2 ?? false;
     message.seed = object.seed ?? 0;
+    message.exogenous = (object.exogenous !== undefined && object.exogenous !== null)
+      ? Tensor.fromPartial(object.exogenous)
+      : undefined;
+    message.exogenousNames = object.exogenousNames?.map((e) => e) || [];
     return message;
   },
 };
@@ -350,6 +408,8 @@ function createBaseEvaluateLatentsResponse(): EvaluateLatentsResponse {
     shdSkeleton: undefined,
     matchedCorr: [],
     r2PerLatent: {},
+    mccAligned: undefined,
+    mccAlignedPerModality: {},
   };
 }
 
@@ -389,6 +449,13 @@ export const EvaluateLatentsResponse: MessageFns<EvaluateLatentsResponse> = {
     }
     globalThis.Object.entries(message.r2PerLatent).forEach(([key, value]: [string, number]) => {
       EvaluateLatentsResponse_R2PerLatentEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
+    if (message.mccAligned !== undefined) {
+      writer.uint32(81).double(message.mccAligned);
+    }
+    globalThis.Object.entries(message.mccAlignedPerModality).forEach(([key, value]: [string, number]) => {
+      EvaluateLatentsResponse_MccAlignedPerModalityEntry.encode({ key: key as any, value }, writer.uint32(90).fork())
+        .join();
     });
     return writer;
   },
@@ -504,6 +571,25 @@ export const EvaluateLatentsResponse: MessageFns<EvaluateLatentsResponse> = {
             }
             continue;
           }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.mccAligned = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            const entry11 = EvaluateLatentsResponse_MccAlignedPerModalityEntry.decode(reader, reader.uint32());
+            if (entry11.value !== undefined) {
+              message.mccAlignedPerModality[entry11.key] = entry11.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -591,6 +677,38 @@ export const EvaluateLatentsResponse: MessageFns<EvaluateLatentsResponse> = {
           {},
         )
         : {},
+      mccAligned: isSet(object.mccAligned)
+        ? globalThis.Number(object.mccAligned)
+        : isSet(object.mcc_aligned)
+        ? globalThis.Number(object.mcc_aligned)
+        : undefined,
+      mccAlignedPerModality: isObject(object.mccAlignedPerModality)
+        ? (globalThis.Object.entries(object.mccAlignedPerModality) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.mcc_aligned_per_modality)
+        ? (globalThis.Object.entries(object.mcc_aligned_per_modality) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -635,6 +753,18 @@ export const EvaluateLatentsResponse: MessageFns<EvaluateLatentsResponse> = {
         });
       }
     }
+    if (message.mccAligned !== undefined) {
+      obj.mccAligned = floatToJson(message.mccAligned);
+    }
+    if (message.mccAlignedPerModality) {
+      const entries = globalThis.Object.entries(message.mccAlignedPerModality) as [string, number][];
+      if (entries.length > 0) {
+        obj.mccAlignedPerModality = {};
+        entries.forEach(([k, v]) => {
+          obj.mccAlignedPerModality[k] = floatToJson(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -668,6 +798,17 @@ export const EvaluateLatentsResponse: MessageFns<EvaluateLatentsResponse> = {
       },
       {},
     );
+    message.mccAligned = object.mccAligned ?? undefined;
+    message.mccAlignedPerModality =
+      (globalThis.Object.entries(object.mccAlignedPerModality ?? {}) as [string, number][]).reduce(
+        (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+          if (value !== undefined) {
+            acc[key] = globalThis.Number(value);
+          }
+          return acc;
+        },
+        {},
+      );
     return message;
   },
 };
@@ -847,6 +988,100 @@ export const EvaluateLatentsResponse_R2PerLatentEntry: MessageFns<EvaluateLatent
     object: I,
   ): EvaluateLatentsResponse_R2PerLatentEntry {
     const message = createBaseEvaluateLatentsResponse_R2PerLatentEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseEvaluateLatentsResponse_MccAlignedPerModalityEntry(): EvaluateLatentsResponse_MccAlignedPerModalityEntry {
+  return { key: "", value: 0 };
+}
+
+export const EvaluateLatentsResponse_MccAlignedPerModalityEntry: MessageFns<
+  EvaluateLatentsResponse_MccAlignedPerModalityEntry
+> = {
+  encode(
+    message: EvaluateLatentsResponse_MccAlignedPerModalityEntry,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvaluateLatentsResponse_MccAlignedPerModalityEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvaluateLatentsResponse_MccAlignedPerModalityEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EvaluateLatentsResponse_MccAlignedPerModalityEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: EvaluateLatentsResponse_MccAlignedPerModalityEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EvaluateLatentsResponse_MccAlignedPerModalityEntry>, I>>(
+    base?: I,
+  ): EvaluateLatentsResponse_MccAlignedPerModalityEntry {
+    return EvaluateLatentsResponse_MccAlignedPerModalityEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EvaluateLatentsResponse_MccAlignedPerModalityEntry>, I>>(
+    object: I,
+  ): EvaluateLatentsResponse_MccAlignedPerModalityEntry {
+    const message = createBaseEvaluateLatentsResponse_MccAlignedPerModalityEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
     return message;
