@@ -163,6 +163,11 @@ export function exogenousModality(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** `eta<m>_<j>`: exogenous slot j of modality m (both 1-based), the counterpart of latentName. */
+export function exogenousName(modality: number, index: number): string {
+  return `eta${modality}_${index}`;
+}
+
 export function latentName(modality: number, index: number): string {
   return `z${modality}_${index}`;
 }

@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrlError, invalidArgument } from '../common/errors.js';
-import { latentName } from '../common/graph.js';
+import { exogenousName, latentName } from '../common/graph.js';
 import { StagedDirectory } from '../common/output-dir.js';
 import { readIdFile } from '../trainer/data/cohort/join.js';
 import { filePresetHint } from '../trainer/data/file-presets.js';
@@ -63,7 +63,7 @@ export function resolveTrialSpec(spec: TrialSpec | undefined): ResolvedTrialSpec
     latentOffsets.set(m.name, latentNames.length);
     for (let i = 0; i < m.latents; i++) latentNames.push(latentName(m.index + 1, i + 1));
     exogenousOffsets.set(m.name, exogenousNames.length);
-    for (let j = 0; j < m.exogenous; j++) exogenousNames.push(`eta${m.index + 1}_${j + 1}`);
+    for (let j = 0; j < m.exogenous; j++) exogenousNames.push(exogenousName(m.index + 1, j + 1));
   }
   return { source, modalities, rows, latentNames, latentOffsets, exogenousNames, exogenousOffsets, model };
 }

@@ -3,7 +3,7 @@
  * and its aligned MCC (evaluator/metrics/aligned-mcc.ts), which needs every slot of a modality.
  */
 import { makeTable, type Table } from '../../common/matrix.js';
-import { latentName } from '../../common/graph.js';
+import { exogenousName, latentName } from '../../common/graph.js';
 import { selectByName, type ModalityCode } from '../../evaluator/index.js';
 import type { ModelConfig } from '../../trainer/model/index.js';
 
@@ -12,7 +12,7 @@ export function codeColumns(config: Pick<ModelConfig, 'modalities'>): ModalityCo
   return config.modalities.map((m, i) => ({
     name: m.name,
     latents: Array.from({ length: m.latents }, (_, k) => latentName(i + 1, k + 1)),
-    exogenous: Array.from({ length: m.exogenous }, (_, k) => `eta${i + 1}_${k + 1}`),
+    exogenous: Array.from({ length: m.exogenous }, (_, k) => exogenousName(i + 1, k + 1)),
   }));
 }
 

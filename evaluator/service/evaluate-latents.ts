@@ -18,6 +18,7 @@ import {
   requireFinite,
   shd,
   type MatchedPair,
+  type ModalityCode,
   type R2Protocol,
 } from '../metrics/index.js';
 import { requireSameRowCount, tableFromRequest } from './inputs.js';
@@ -96,7 +97,11 @@ function r2Protocol(requested: string): R2Protocol {
  * truth also has. Otherwise no aligned MCC, unless exogenous slots were sent for it: then the
  * names are the client's error.
  */
-function alignmentCodes(estimate: Table, truth: Table, exogenous: Table | undefined) {
+function alignmentCodes(
+  estimate: Table,
+  truth: Table,
+  exogenous: Table | undefined,
+): ModalityCode[] | undefined {
   const exoNames = exogenous?.columns ?? [];
   const codes = modalityCodesByName(estimate.columns, exoNames, 'exogenous_names');
   const usable = codes !== undefined && estimate.columns.every((c) => truth.columns.includes(c));

@@ -4,7 +4,7 @@
  * named random stream, so the same seed gives the same graph and mixing whatever `n` is.
  */
 import { fromColumns, makeTable, type Table } from '../../../common/matrix.js';
-import { latentLayoutOf, type Graph } from '../../../common/graph.js';
+import { exogenousName, latentLayoutOf, type Graph } from '../../../common/graph.js';
 import { Rng } from '../../../common/random.js';
 import { edgeStrengths, identifiabilityOf, type Identifiability } from './identifiability.js';
 import { drawLatentGraph } from './latent-graph.js';
@@ -62,7 +62,7 @@ export function generateSynthetic(spec: SyntheticSpec): SyntheticDataset {
       for (let r = 0; r < spec.n; r++) col[r] = etaRng.normal();
       return col;
     });
-    const names = Array.from({ length: e }, (_, j) => `eta${m + 1}_${j + 1}`);
+    const names = Array.from({ length: e }, (_, j) => exogenousName(m + 1, j + 1));
     etaNames.push(...names);
     etaCols.push(...eta);
 
