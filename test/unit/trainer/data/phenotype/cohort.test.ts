@@ -6,7 +6,8 @@ import { isDag, readGraph, type Graph } from '../../../../../common/graph.js';
 import { column } from '../../../../../common/matrix.js';
 import { readNpy } from '../../../../../trainer/data/formats/npy.js';
 import { readManifest, type DatasetManifest } from '../../../../../trainer/data/manifest.js';
-import { writePhenotypeCohort } from '../../../../../trainer/data/phenotype/write.js';
+import { modalitySpecsOf } from '../../../../../trainer/data/modality-specs.js';
+import { PHENOTYPE_EXOGENOUS, writePhenotypeCohort } from '../../../../../trainer/data/phenotype/write.js';
 import { naivePearson } from '../../../../helpers/stats.js';
 import { tempDir } from '../../../../helpers/tmp.js';
 
@@ -71,6 +72,12 @@ describe('phenotype cohort (n = 300, npy + csv)', () => {
       ['blood_tests', 'tabular'],
     ]);
     expect(m.generator?.phenotypes).toBe('phenotypes.csv');
+    // The truth records no exogenous variables, yet the model the manifest asks for gives every
+    // modality slots for its own content, sized by kind.
+    for (const spec of modalitySpecsOf(m, 'dataset.json')) {
+      expect(spec.exogenous, spec.name).toBe(PHENOTYPE_EXOGENOUS[spec.kind]);
+      expect(spec.exogenous).toBeGreaterThan(0);
+    }
 
     const right = readNpy(join(dir, 'fundus_right.npy')).header;
     const left = readNpy(join(dir, 'fundus_left.npy')).header;
