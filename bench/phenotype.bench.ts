@@ -8,6 +8,7 @@
  * in --out.
  *
  *   npm run bench:phenotype [-- --n 10000 --seed 1 --steps 1500 --out runs/bench-phenotype]
+ *                           [--alpha-ind X --alpha-sp X --alpha-recon X]
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,10 @@ const { values: flags } = parseArgs({
     batch: { type: 'string', default: '256' },
     out: { type: 'string', default: 'runs/bench-phenotype' },
     alpha: { type: 'string', default: '0.01' },
+    // Loss weights of the model (default the paper's 0.1 / 0.01 / 1).
+    'alpha-ind': { type: 'string' },
+    'alpha-sp': { type: 'string' },
+    'alpha-recon': { type: 'string' },
   },
 });
 const seed = nonNegativeInt('seed', flags.seed);
@@ -40,6 +45,14 @@ const out = flags.out;
 const data = join(out, 'cohort');
 const run = join(out, 'run');
 const analysis = join(out, 'analysis');
+/** A loss-weight flag as a runTraining option (absent: the default). */
+function weight(flag: 'alpha-ind' | 'alpha-sp' | 'alpha-recon', key: string): Record<string, number> {
+  const v = flags[flag];
+  if (v === undefined) return {};
+  const x = Number(v);
+  if (!(x >= 0) || !Number.isFinite(x)) throw new Error(`--${flag} must be a finite number >= 0, got ${v}`);
+  return { [key]: x };
+}
 const log = (msg: string) => process.stderr.write(`[phenotype] ${msg}\n`);
 
 log(`generating n = ${n}`);
@@ -56,6 +69,9 @@ const result = await runTraining({
   steps,
   batch,
   progress: process.stderr,
+  ...weight('alpha-ind', 'alphaInd'),
+  ...weight('alpha-sp', 'alphaSp'),
+  ...weight('alpha-recon', 'alphaRecon'),
 });
 
 log('analysing');
