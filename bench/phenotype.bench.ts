@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { readKeyedCsv } from '../common/csv.js';
 import { readGraph } from '../common/graph.js';
 import { selectColumns, selectRows } from '../common/matrix.js';
-import { cpdagOfDag, matchingToRelabel, mcc, shd } from '../evaluator/index.js';
+import { blockMatching, cpdagOfDag, matchingToRelabel, mcc, shd } from '../evaluator/index.js';
 import { runTraining } from '../cli/commands/train.js';
 import { writePhenotypeCohort } from '../trainer/data/phenotype/write.js';
 import { fraction, nonNegativeInt, positiveInt } from './args.js';
@@ -128,7 +128,7 @@ const truthAligned = selectColumns(
   est.table.columns.map((c) => truthKeyed.table.columns.indexOf(c)),
 );
 const m = mcc(selectRows(truthAligned, keep), selectRows(est.table, keep));
-const relabel = matchingToRelabel(Object.values(m.per_modality ?? {}).flatMap((s) => s.matching));
+const relabel = matchingToRelabel(blockMatching(m));
 const learned = readGraph(join(analysis, 'graph.json'));
 const designed = readGraph(join(data, 'truth', 'analysis-graph.json'));
 const s = shd(cpdagOfDag(designed), learned, { relabel });

@@ -58,14 +58,12 @@ export async function writeRunDirectory(dir: string, content: RunDirectoryConten
   return target;
 }
 
-/** result.json: the TrialResult in snake_case (absent metrics as null) with the trial's identity. */
-export function resultJson(trial: Trial, graph: Graph): Record<string, unknown> {
-  const r = trial.result ?? emptyResult();
+/**
+ * A trial's scores against the truth in snake_case, as `crl train`'s result.json names them; null
+ * where the data carry no truth (a map with its metric).
+ */
+export function trialMetricsJson(r: TrialResult): Record<string, unknown> {
   return {
-    trial_id: trial.id,
-    state: trialStateToJSON(trial.state)
-      .replace(/^TRIAL_STATE_/, '')
-      .toLowerCase(),
     mcc: r.mcc ?? null,
     mcc_per_modality: r.mcc === undefined ? null : { ...r.mccPerModality },
     mcc_per_latent: r.mcc === undefined ? null : { ...r.mccPerLatent },
@@ -76,6 +74,18 @@ export function resultJson(trial: Trial, graph: Graph): Record<string, unknown> 
     mcc_aligned: r.mccAligned ?? null,
     mcc_aligned_per_modality: r.mccAligned === undefined ? null : { ...r.mccAlignedPerModality },
     truth_conditions_met: r.truthConditionsMet ?? null,
+  };
+}
+
+/** result.json: the TrialResult in snake_case (absent metrics as null) with the trial's identity. */
+export function resultJson(trial: Trial, graph: Graph): Record<string, unknown> {
+  const r = trial.result ?? emptyResult();
+  return {
+    trial_id: trial.id,
+    state: trialStateToJSON(trial.state)
+      .replace(/^TRIAL_STATE_/, '')
+      .toLowerCase(),
+    ...trialMetricsJson(r),
     steps: r.steps,
     stopped_early: r.stoppedEarly,
     wall_s: r.wallS,

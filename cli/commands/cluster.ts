@@ -12,6 +12,7 @@ import { fromProtoGraph } from '../../common/rpc/graph.js';
 import { curveRowOf } from '../../common/rpc/progress.js';
 import { CoordinatorClient } from '../../coordinator/client.js';
 import { stateName } from '../../coordinator/trial-state.js';
+import { trialMetricsJson } from '../../coordinator/run-dir.js';
 import { startLocalCluster, type LocalCluster } from '../../deploy/local/cluster.js';
 import { prometheusTargets } from '../../deploy/local/prometheus-targets.js';
 import { writeFileAtomically } from '../../common/output-dir.js';
@@ -212,16 +213,7 @@ function report(trial: Trial, log: ProgressSink): Record<string, unknown> {
   return {
     trial: trial.id,
     state: stateName(trial.state),
-    mcc: r.mcc ?? null,
-    mcc_per_modality: r.mccPerModality,
-    mcc_per_latent: r.mcc === undefined ? null : r.mccPerLatent,
-    r2: r.r2 ?? null,
-    r2_per_latent: r.r2 === undefined ? null : r.r2PerLatent,
-    shd: r.shd ?? null,
-    shd_cdt: r.shdCdt ?? null,
-    mcc_aligned: r.mccAligned ?? null,
-    mcc_aligned_per_modality: r.mccAligned === undefined ? null : r.mccAlignedPerModality,
-    truth_conditions_met: r.truthConditionsMet ?? null,
+    ...trialMetricsJson(r),
     edges: inter.map(([a, b]) => [graph.nodes[a], graph.nodes[b]]),
     steps: r.steps,
     wall_s: r.wallS,

@@ -11,7 +11,14 @@ import { formatGraph, latentModality, type Graph } from '../../common/graph.js';
 import { invalidArgument } from '../../common/errors.js';
 import { selectColumns, selectRows, type Table } from '../../common/matrix.js';
 import { StagedDirectory, writeDirectoryAtomically } from '../../common/output-dir.js';
-import { alignedMccOf, kernelRidgeR2, matchingToRelabel, mcc, shd } from '../../evaluator/index.js';
+import {
+  alignedMccOf,
+  blockMatching,
+  kernelRidgeR2,
+  matchingToRelabel,
+  mcc,
+  shd,
+} from '../../evaluator/index.js';
 import { BACKEND_CHOICES, selectBackend } from '../../trainer/backend/index.js';
 import { loadTrainingInput, type TrainingInput } from '../../trainer/data/input.js';
 import { completeRows, missingLatentCells } from '../../trainer/data/rows/block.js';
@@ -401,11 +408,7 @@ function scoreRun(
     return { mcc: null, mcc_per_modality: null, mcc_per_latent: null, shd: null, shd_cdt: null };
   const m = mcc(t.truth, t.scored);
   const perModality = m.per_modality ?? {};
-  // Estimated latents of modality m only stand for true latents of modality m: relabel by the
-  // per-modality matchings (the global one when there are no blocks).
-  const matching = Object.keys(perModality).length
-    ? Object.values(perModality).flatMap((s) => s.matching)
-    : m.matching;
+  const matching = blockMatching(m);
   const relabel = matchingToRelabel(matching);
   const s = shd(interModal(t.graph), interModal(graph), { relabel });
   return {

@@ -32,6 +32,7 @@ export {
   type KernelRidgeParams,
 } from './kernel-ridge.js';
 export {
+  blockMatching,
   matchingToRelabel,
   mcc,
   type MatchedPair,

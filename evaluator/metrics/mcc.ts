@@ -85,6 +85,15 @@ export function mcc(truth: Table, estimate: Table, options: MccOptions = {}): Mc
   return { ...result, per_modality: perModality };
 }
 
+/**
+ * The pairs a result stands for: estimated latents of modality m stand only for true latents of
+ * modality m, so the per-modality matchings when there are blocks, else the global one.
+ */
+export function blockMatching(result: MccResult): MatchedPair[] {
+  const blocks = Object.values(result.per_modality ?? {});
+  return blocks.length > 0 ? blocks.flatMap((s) => s.matching) : [...result.matching];
+}
+
 /** The relabelling `{estimate name -> truth name}` that an MCC matching implies (for SHD). */
 export function matchingToRelabel(matching: readonly MatchedPair[]): Record<string, string> {
   return Object.fromEntries(matching.map((p) => [p.estimate, p.truth]));

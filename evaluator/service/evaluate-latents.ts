@@ -11,6 +11,7 @@ import { fromProtoGraph } from '../../common/rpc/graph.js';
 import type { EvaluateLatentsRequest, EvaluateLatentsResponse } from '../../proto/gen/crl/v1/evaluator.js';
 import {
   alignedMccOf,
+  blockMatching,
   kernelRidgeR2,
   modalityCodesByName,
   matchingToRelabel,
@@ -47,10 +48,8 @@ export function evaluateLatents(req: EvaluateLatentsRequest): EvaluateLatentsRes
   const labels = { truth: 'truth', estimate: 'estimated' };
   const m = mcc(truth, estimate, { labels });
   const perModality = m.per_modality ?? {};
-  // Estimated latents of modality m stand only for true latents of modality m, so the matching
-  // that relabels (and that the response reports) is the per-modality one when blocks exist.
-  const blocks = Object.values(perModality);
-  const matching = blocks.length > 0 ? blocks.flatMap((s) => s.matching) : m.matching;
+  // The matching that relabels, and that the response reports.
+  const matching = blockMatching(m);
 
   const res: EvaluateLatentsResponse = {
     mcc: m.mcc,
