@@ -19,7 +19,7 @@
 import { invalidArgument } from '../../common/errors.js';
 import { exogenousModality, latentModality } from '../../common/graph.js';
 import { columnsOf, fromColumns, selectRows, type Table } from '../../common/matrix.js';
-import { symmetricEigen } from '../../common/linalg.js';
+import { matmul, symmetricEigen, transpose } from '../../common/linalg.js';
 import { selectByName } from './inputs.js';
 
 export interface AlignmentBlock {
@@ -147,29 +147,13 @@ function alignBlock({ truth, code }: AlignmentBlock): number[] | null {
   for (let i = 0; i < kc; i++)
     for (let j = 0; j < kt; j++) m[i * kt + j] = dot(c[i] as Float64Array, ys[j] as Float64Array);
   // (M^T M)^(-1/2) from the eigendecomposition of the kt x kt Gram matrix.
-  const g = new Float64Array(kt * kt);
-  for (let a = 0; a < kt; a++) {
-    for (let b = 0; b < kt; b++) {
-      let s = 0;
-      for (let i = 0; i < kc; i++) s += (m[i * kt + a] as number) * (m[i * kt + b] as number);
-      g[a * kt + b] = s;
-    }
-  }
+  const g = matmul(transpose(m, kc, kt), m, kt, kc, kt);
   const { values, vectors } = symmetricEigen(g, kt);
   const top = values[0] as number;
   if (!(top > 0) || (values[kt - 1] as number) <= RANK_TOLERANCE * top) return null;
-  const invSqrt = new Float64Array(kt * kt);
-  for (let a = 0; a < kt; a++) {
-    for (let b = 0; b < kt; b++) {
-      let s = 0;
-      for (let k = 0; k < kt; k++) {
-        s +=
-          ((vectors[a * kt + k] as number) * (vectors[b * kt + k] as number)) /
-          Math.sqrt(values[k] as number);
-      }
-      invSqrt[a * kt + b] = s;
-    }
-  }
+  // V diag(1 / sqrt(lambda)) V^T, the eigenvectors being the columns of V.
+  const scaled = vectors.map((v, idx) => v / Math.sqrt(values[idx % kt] as number));
+  const invSqrt = matmul(scaled, transpose(vectors, kt, kt), kt, kt, kt);
   // Column j of C Q, for each scored latent j: sum_i c_i Q[i][j], Q = M (M^T M)^(-1/2).
   const scores: number[] = [];
   for (let j = 0; j < kt; j++) {
